@@ -1,0 +1,3 @@
+//! Configuration files skopeo reads: files in, typed values out.
+
+pub mod policy;

@@ -1,0 +1,1 @@
+//! Blob pipeline stages: verification, (de)compression, progress counting.

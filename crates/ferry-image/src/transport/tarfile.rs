@@ -1,0 +1,1 @@
+//! Shared tar plumbing for the archive transports (OWNER: archive helper; skeleton).

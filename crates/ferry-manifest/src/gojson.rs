@@ -1,0 +1,1 @@
+//! (OWNER: manifest helper; skeleton)

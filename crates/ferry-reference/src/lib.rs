@@ -1,0 +1,8 @@
+//! Pure reference types shared by every ferry crate: content digests and the Docker
+//! reference grammar (with docker.io / library normalisation as skopeo does it).
+
+mod digest;
+mod named;
+
+pub use digest::{Algorithm, Digest, DigestError, Digester};
+pub use named::{Named, ReferenceError};
