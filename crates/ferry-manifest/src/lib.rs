@@ -4,13 +4,23 @@
 //! parsed views here are for reading and for building *new* manifests when a copy has to
 //! convert. New manifests are serialised the way Go's `encoding/json` does (struct field
 //! order, compact, HTML-escaped), so converted manifests are byte-identical to skopeo's.
+//!
+//! - [`parse`], [`guess_mime_type`], [`normalize_mime_type`], [`digest`]: c/image's
+//!   `manifest` package entry points.
+//! - [`ImageManifest`] (schema1, schema2, OCI) and [`ManifestList`] (Docker list, OCI
+//!   index): read views plus `to_format` for conversions.
+//! - [`config`]: image config blobs (reading view, OCI conversion).
+//! - [`gojson`]: Go-compatible JSON reading and writing.
 
+pub mod config;
 pub mod descriptor;
 pub mod gojson;
 pub mod list;
 pub mod mime;
+pub mod oci;
 pub mod platform;
 pub mod schema1;
+pub mod schema2;
 pub mod single;
 
 mod error;
@@ -19,5 +29,8 @@ mod parse;
 pub use descriptor::{Descriptor, Platform};
 pub use error::ManifestError;
 pub use list::ManifestList;
-pub use parse::{Manifest, digest, guess_mime_type, normalize_mime_type, parse};
+pub use parse::{
+    Fields, Manifest, digest, digest_payload, digest_with, guess_mime_type, is_known_manifest_type,
+    matches_digest, normalize_mime_type, parse, validate_unambiguous,
+};
 pub use single::{ImageManifest, LayerInfo};

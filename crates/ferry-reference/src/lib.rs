@@ -5,4 +5,7 @@ mod digest;
 mod named;
 
 pub use digest::{Algorithm, Digest, DigestError, Digester};
-pub use named::{Named, ReferenceError};
+pub use named::{
+    DEFAULT_DOMAIN, LEGACY_DEFAULT_DOMAIN, NAME_TOTAL_LENGTH_MAX, Named, OFFICIAL_REPO_NAME,
+    ReferenceError, validate_go_digest,
+};

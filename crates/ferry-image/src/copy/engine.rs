@@ -107,10 +107,31 @@ impl Engine<'_> {
 
         let mut new_config = config_desc.clone();
         if let (Some(cd), Some(bytes)) = (&config_desc, &config_bytes) {
-            self.put_config(cd, bytes)?;
-            if converting {
-                if let Some(c) = new_config.as_mut() {
-                    c.media_type = config_media_type(&target, &cd.media_type);
+            // schema2 → OCI re-encodes the config (c/image convertToManifestOCI1).
+            let converted = if converting {
+                parsed
+                    .converted_config(&target, bytes)
+                    .map_err(|e| Error::manifest(format!("config {}", cd.digest), e))?
+            } else {
+                None
+            };
+            match converted {
+                Some(cbytes) => {
+                    let nd = Descriptor::new(
+                        config_media_type(&target, &cd.media_type),
+                        Digest::sha256_of(&cbytes),
+                        cbytes.len() as i64,
+                    );
+                    self.put_config(&nd, &cbytes)?;
+                    new_config = Some(nd);
+                }
+                None => {
+                    self.put_config(cd, bytes)?;
+                    if converting {
+                        if let Some(c) = new_config.as_mut() {
+                            c.media_type = config_media_type(&target, &cd.media_type);
+                        }
+                    }
                 }
             }
         }
@@ -134,10 +155,9 @@ impl Engine<'_> {
         };
         self.reporter.writing_manifest();
         self.dest.put_manifest(&out, out_instance.as_ref())?;
-        if !sigs.is_empty() {
-            self.reporter.storing_signatures();
-            self.dest.put_signatures(&sigs, out_instance.as_ref())?;
-        }
+        // skopeo prints this line even when there is nothing to store.
+        self.reporter.storing_signatures();
+        self.dest.put_signatures(&sigs, out_instance.as_ref())?;
         Ok(out)
     }
 
@@ -153,7 +173,7 @@ impl Engine<'_> {
         if *selection == ListSelection::System {
             let (os, arch, variant) = self.wanted_platform();
             let chosen = list
-                .choose_instance(&os, &arch, variant.as_deref())
+                .choose_instance(Some(&os), Some(&arch), variant.as_deref())
                 .map_err(|e| Error::manifest("choosing an image from the manifest list", e))?
                 .clone();
             let m = self.src.manifest(Some(&chosen.digest))?;
@@ -228,10 +248,8 @@ impl Engine<'_> {
         let out = RawManifest::new(bytes, plan.preferred);
         self.reporter.writing_manifest_list();
         self.dest.put_manifest(&out, None)?;
-        if !sigs.is_empty() {
-            self.reporter.storing_signatures();
-            self.dest.put_signatures(&sigs, None)?;
-        }
+        self.reporter.storing_list_signatures();
+        self.dest.put_signatures(&sigs, None)?;
         Ok(out)
     }
 

@@ -1,8 +1,6 @@
 //! The copy engine: policy check, instance selection, manifest planning, parallel blob
 //! streaming through verification and (de)compression, manifest + signatures, commit.
 
-// Compiled out until ferry-manifest / policy APIs land (other helpers).
-#[cfg(any())]
 mod engine;
 pub mod pipeline;
 pub mod plan;
@@ -62,19 +60,7 @@ pub struct CopyResult {
     pub digest: Digest,
 }
 
-/// Copies one image (or list) from `src` to `dest` (engine not wired yet).
-#[cfg(not(any()))]
-pub fn copy_image(
-    _src_ref: &ImageRef,
-    _dest_ref: &ImageRef,
-    _opts: &CopyOptions,
-    _reporter: &dyn Reporter,
-) -> Result<CopyResult> {
-    Err(Error::NotImplemented("copy".into()))
-}
-
 /// Copies one image (or list) from `src` to `dest`.
-#[cfg(any())]
 pub fn copy_image(
     src_ref: &ImageRef,
     dest_ref: &ImageRef,

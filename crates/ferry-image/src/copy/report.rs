@@ -32,6 +32,8 @@ pub trait Reporter: Send + Sync {
     fn writing_manifest_list(&self) {}
     /// "Storing signatures"
     fn storing_signatures(&self) {}
+    /// "Storing list signatures"
+    fn storing_list_signatures(&self) {}
     /// "Skipping: image already present at destination"
     fn skipping_existing(&self) {}
     /// A warning worth showing the user.

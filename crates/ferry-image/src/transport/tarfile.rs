@@ -1,1 +1,0 @@
-//! Shared tar plumbing for the archive transports (OWNER: archive helper; skeleton).

@@ -1,1 +1,0 @@
-//! (OWNER: manifest helper; skeleton)
