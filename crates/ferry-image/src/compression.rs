@@ -60,9 +60,9 @@ pub fn decompress<'a>(
     r: Box<dyn Read + Send + 'a>,
 ) -> Result<Box<dyn Read + Send + 'a>> {
     match alg {
-        Algorithm::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(BufReader::with_capacity(
-            BUF_SIZE, r,
-        )))),
+        Algorithm::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(
+            BufReader::with_capacity(BUF_SIZE, r),
+        ))),
         Algorithm::Zstd => {
             let d = zstd::stream::read::Decoder::new(r)
                 .map_err(|e| Error::io("starting zstd decompression", e))?;

@@ -75,10 +75,10 @@ impl Error {
     /// carries (digest/size mismatch), if any.
     pub fn from_io_unwrapping(e: std::io::Error) -> Error {
         if e.get_ref().is_some_and(|inner| inner.is::<Error>()) {
-            if let Some(inner) = e.into_inner() {
-                if let Ok(err) = inner.downcast::<Error>() {
-                    return *err;
-                }
+            if let Some(inner) = e.into_inner()
+                && let Ok(err) = inner.downcast::<Error>()
+            {
+                return *err;
             }
             return Error::Other("unreadable error".into());
         }

@@ -31,12 +31,11 @@ fn have_skopeo() -> bool {
 }
 
 fn skopeo(args: &[&str]) -> std::process::Output {
-    let out = Command::new(SKOPEO)
+    Command::new(SKOPEO)
         .arg("--insecure-policy")
         .args(args)
         .output()
-        .unwrap();
-    out
+        .unwrap()
 }
 
 fn skopeo_ok(args: &[&str]) {

@@ -282,8 +282,16 @@ fn same_format_rewrites_match_skopeo() -> R {
     // The copy engine passes the layers as they now are (skopeo drops the annotations of
     // a layer it recompressed); everything else comes from the source manifest.
     for (source, result, mime) in [
-        ("same-format/oci-source.json", "same-format/oci-compressed.json", OCI_MANIFEST),
-        ("same-format/v2s2-source.json", "same-format/v2s2-compressed.json", DOCKER_V2S2),
+        (
+            "same-format/oci-source.json",
+            "same-format/oci-compressed.json",
+            OCI_MANIFEST,
+        ),
+        (
+            "same-format/v2s2-source.json",
+            "same-format/v2s2-compressed.json",
+            DOCKER_V2S2,
+        ),
     ] {
         let m = image(source);
         let updated = image(result);
@@ -291,5 +299,21 @@ fn same_format_rewrites_match_skopeo() -> R {
         let out = m.to_format(mime, None, &layers(&updated))?;
         assert_eq!(String::from_utf8(out)?, text(result), "{source}");
     }
+    Ok(())
+}
+
+#[test]
+fn schema1_to_schema2_config_matches_skopeo() -> R {
+    // The DiffIDs of the non-throwaway layers are those of the image schema1 was made from.
+    let source = image("docker-image/manifest.json");
+    let source_cfg = ferry_manifest::config::ImageConfig::parse(&blob(
+        "docker-image",
+        &source.config().ok_or("config")?.digest,
+    ))?;
+    let m = image("schema1/manifest.json");
+    let s1 = m.schema1().ok_or("schema1")?;
+    assert_eq!(s1.non_empty_layer_count(), source_cfg.diff_ids().len());
+    let cfg = s1.to_schema2_config(source_cfg.diff_ids())?;
+    assert_eq!(String::from_utf8(cfg)?, text("schema1/to-v2s2-config.json"));
     Ok(())
 }

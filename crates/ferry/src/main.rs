@@ -9,6 +9,8 @@
 //! - Exit status: 0 success, 1 failure (including usage errors), 2 when the image was not
 //!   found (`ferry_image::Error::is_not_found`), as skopeo documents.
 
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
 mod cli;
 mod gotemplate;
 mod logging;

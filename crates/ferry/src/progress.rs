@@ -155,11 +155,6 @@ impl BarReporter {
     }
 }
 
-fn final_style(suffix: &str) -> ProgressStyle {
-    ProgressStyle::with_template(&format!("{{prefix}} {suffix}"))
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-}
-
 impl Reporter for BarReporter {
     fn getting_signatures(&self) {
         self.line("Getting image source signatures");
@@ -193,14 +188,17 @@ impl Reporter for BarReporter {
             bar.set_position(bytes);
         }
     }
+    /// A finished bar is replaced by a permanent line printed above the running bars, so
+    /// later lines ("Writing manifest …") come after it, as in skopeo.
     fn blob_done(&self, id: usize, outcome: BlobOutcome) {
         if let Some(bar) = self.bar(id) {
             let suffix = match outcome {
                 BlobOutcome::Copied => "done",
                 BlobOutcome::Reused => "skipped: already exists",
             };
-            bar.set_style(final_style(suffix));
-            bar.finish();
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+            self.line(&format!("{} {suffix}", bar.prefix()));
         }
     }
     fn writing_manifest(&self) {

@@ -485,3 +485,116 @@ fn list_tags_errors_like_skopeo() {
     let o = expect(&["list-tags", "docker://busybox:1"], 1);
     assert_eq!(stderr(&o), "Error: No tag or digest allowed in reference\n");
 }
+
+/// `inspect --format` and `list-tags` print what skopeo prints, on the standard fixtures.
+#[test]
+fn inspect_format_and_list_tags_match_skopeo() {
+    use ferry_test::fixtures::Kind;
+    use ferry_test::sources::{Sources, Transport, source_available};
+    if !ferry_test::require_skopeo() {
+        return;
+    }
+    // Templates skopeo 1.9.3 can evaluate (it has no `json`/`join` functions).
+    let image_templates = [
+        "{{.Digest}}",
+        "{{.Name}}|{{.Tag}}|{{.DockerVersion}}|{{.RepoTags}}",
+        "{{.Labels}} {{.Env}} {{.Created}}",
+        "{{range $i, $l := .Layers}}{{$i}}={{$l}};{{end}}",
+        "{{.Architecture}}/{{.Os}} {{len .Layers}} {{printf \"%q-%d\" .Os 7}}",
+        "{{if .Labels}}labels{{else}}none{{end}} {{with .Env}}{{index . 0}}{{end}}",
+        "{{.}}",
+        "a\\tb\\n",
+    ];
+    let config_templates = [
+        "{{.Architecture}} {{.OS}} {{.Created}}",
+        "{{.Config.Env}} {{.Config.Cmd}} {{.Config.Labels}}",
+        "{{.RootFS.Type}} {{.RootFS.DiffIDs}}",
+        "{{range .History}}{{.CreatedBy}}|{{.EmptyLayer}};{{end}}",
+        "{{.}}",
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for kind in Kind::ALL {
+        let sources = Sources::build(kind, &tmp.path().join(kind.name())).unwrap();
+        for t in Transport::ALL {
+            if !source_available(kind, t) {
+                continue;
+            }
+            let image = sources.source(t).unwrap();
+            let cases = image_templates.iter().map(|f| vec!["--format", f]).chain(
+                config_templates
+                    .iter()
+                    .map(|f| vec!["--config", "--format", f]),
+            );
+            for args in cases {
+                let mut full = vec!["inspect"];
+                full.extend(&args);
+                full.push(&image);
+                let theirs = Command::new(ferry_test::cmd::skopeo_path())
+                    .args(&full)
+                    .output()
+                    .unwrap();
+                if !theirs.status.success() {
+                    // skopeo 1.9.3 prints nothing for templates with tabs; skip those.
+                    continue;
+                }
+                let ours = expect(&full, 0);
+                if theirs.stdout.is_empty() {
+                    continue;
+                }
+                assert_eq!(stdout(&ours), stdout(&theirs), "{full:?}");
+                checked += 1;
+            }
+            if t == Transport::DockerArchive {
+                let path = image.strip_prefix("docker-archive:").unwrap();
+                let path = path.rsplit_once(':').map_or(path, |(p, _)| p);
+                let arg = format!("docker-archive:{path}");
+                let theirs = Command::new(ferry_test::cmd::skopeo_path())
+                    .args(["list-tags", &arg])
+                    .output()
+                    .unwrap();
+                let ours = expect(&["list-tags", &arg], 0);
+                assert_eq!(stdout(&ours), stdout(&theirs), "list-tags {arg}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} comparisons ran");
+}
+
+#[test]
+fn inspect_exit_codes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let sources =
+        ferry_test::sources::Sources::build(ferry_test::fixtures::Kind::Oci, tmp.path()).unwrap();
+    let image = sources.source(ferry_test::sources::Transport::Oci).unwrap();
+    let missing = format!("{}-nope", image);
+    // A missing tag in an existing layout: skopeo's documented "image not found" status.
+    let o = expect(&["inspect", &missing], 2);
+    assert!(
+        stderr(&o).starts_with("Error: Error parsing image name"),
+        "{}",
+        stderr(&o)
+    );
+    let o = expect(&["inspect", "--raw", "--format", "{{.Digest}}", &image], 1);
+    assert_eq!(
+        stderr(&o),
+        "Error: raw output does not support format option\n"
+    );
+    let o = expect(&["inspect", "--format", "{{.Nope}}", &image], 1);
+    assert!(
+        stderr(&o).contains("can't evaluate field Nope in type inspect.Output"),
+        "{}",
+        stderr(&o)
+    );
+    let o = expect(
+        &[
+            "inspect",
+            "--format",
+            "{{json .Labels}}|{{join .Layers \",\"}}",
+            &image,
+        ],
+        0,
+    );
+    assert!(stdout(&o).starts_with('{') && stdout(&o).ends_with("\n"));
+}

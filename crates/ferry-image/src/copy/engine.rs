@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use ferry_manifest::{Descriptor, Manifest, mime};
 use ferry_reference::Digest;
 
-use super::pipeline::{ProgressReader, VerifyingReader, count_bytes};
+use super::pipeline::{ProgressReader, VerifyingReader, count_and_digest};
 use super::plan::{self, LayerOp};
 use super::report::{BlobOutcome, Reporter};
 use super::{CopyOptions, ListSelection, ManifestFormat};
@@ -84,10 +84,7 @@ impl Engine<'_> {
             Some(cd) => Some(self.read_blob(cd)?),
             None => None,
         };
-        let diff_ids = config_bytes
-            .as_deref()
-            .map(diff_ids_of)
-            .unwrap_or_default();
+        let diff_ids = config_bytes.as_deref().map(diff_ids_of).unwrap_or_default();
 
         let layers = parsed.layers();
         let jobs: Vec<LayerJob> = layers
@@ -127,10 +124,8 @@ impl Engine<'_> {
                 }
                 None => {
                     self.put_config(cd, bytes)?;
-                    if converting {
-                        if let Some(c) = new_config.as_mut() {
-                            c.media_type = config_media_type(&target, &cd.media_type);
-                        }
+                    if converting && let Some(c) = new_config.as_mut() {
+                        c.media_type = config_media_type(&target, &cd.media_type);
                     }
                 }
             }
@@ -214,7 +209,8 @@ impl Engine<'_> {
                 ListSelection::All | ListSelection::System => true,
                 ListSelection::IndexOnly => false,
                 ListSelection::Platforms(ps) => d.platform.as_ref().is_some_and(|p| {
-                    ps.iter().any(|(os, arch)| *os == p.os && *arch == p.architecture)
+                    ps.iter()
+                        .any(|(os, arch)| *os == p.os && *arch == p.architecture)
                 }),
             })
             .map(|(i, _)| i)
@@ -283,9 +279,7 @@ impl Engine<'_> {
 
     fn put_config(&self, d: &Descriptor, bytes: &[u8]) -> Result<()> {
         let info = blob_info(d);
-        let id = self
-            .reporter
-            .blob_started(&d.digest, info.size, true);
+        let id = self.reporter.blob_started(&d.digest, info.size, true);
         if self.dest.try_reuse_blob(&info)?.is_some() {
             self.reporter.blob_done(id, BlobOutcome::Reused);
             return Ok(());
@@ -351,7 +345,7 @@ impl Engine<'_> {
         } else {
             std::thread::scope(|s| {
                 for _ in 0..n {
-                    s.spawn(&work);
+                    s.spawn(work);
                 }
             });
         }
@@ -390,10 +384,10 @@ impl Engine<'_> {
         let id = self.reporter.blob_started(&d.digest, info.size, false);
         // Reuse: the blob as-is, or (for decompressing destinations) its DiffID.
         let mut reuse_keys = vec![info.clone()];
-        if self.props.desired_layer_compression == crate::transport::LayerCompression::Decompress {
-            if let Some(diff) = &job.diff_id {
-                reuse_keys.push(BlobInfo::new(diff.clone(), None));
-            }
+        if self.props.desired_layer_compression == crate::transport::LayerCompression::Decompress
+            && let Some(diff) = &job.diff_id
+        {
+            reuse_keys.push(BlobInfo::new(diff.clone(), None));
         }
         for key in &reuse_keys {
             if let Some(stored) = self.dest.try_reuse_blob(key)? {
@@ -402,8 +396,7 @@ impl Engine<'_> {
                 if stored.digest != d.digest {
                     nd.digest = stored.digest;
                     nd.size = stored.size.map_or(-1, |s| s as i64);
-                    nd.media_type =
-                        self.media_type_for(target, d, Some(None), converting)?;
+                    nd.media_type = self.media_type_for(target, d, Some(None), converting)?;
                 } else if converting {
                     nd.media_type = self.media_type_for(target, d, None, converting)?;
                 }
@@ -411,39 +404,40 @@ impl Engine<'_> {
             }
         }
 
-        let (op, detected) = {
-            let (r, _) = self.src.blob(&info)?;
-            let (detected, _) = compression::sniff(r).map_err(|e| {
-                Error::io(format!("reading blob {}", d.digest), e)
-            })?;
-            let ctx = &self.opts.dest_ctx;
-            let op = plan::layer_op(
-                self.props.desired_layer_compression,
-                detected,
-                ctx.compress_format,
-                &d.media_type,
-                can_modify,
-            );
-            (op, detected)
-        };
+        // One request per blob: sniff the compression on the stream that is then copied.
+        let (r, _) = self.src.blob(&info)?;
+        let verified = VerifyingReader::new(r, d.digest.clone(), info.size);
+        let counted = ProgressReader::new(verified, self.reporter, id);
+        let (detected, peeked) = compression::sniff(counted)
+            .map_err(|e| surface(Error::io(format!("reading blob {}", d.digest), e)))?;
+        let op = plan::layer_op(
+            self.props.desired_layer_compression,
+            detected,
+            self.opts.dest_ctx.compress_format,
+            &d.media_type,
+            can_modify,
+        );
 
-        // The size a tar-on-a-pipe destination needs before the bytes: a counting pass.
-        let mut known_size = match op {
-            LayerOp::Preserve => info.size,
-            _ => None,
+        let mut known = match op {
+            LayerOp::Preserve => (Some(d.digest.clone()), info.size),
+            LayerOp::Decompress => (job.diff_id.clone(), None),
+            _ => (None, None),
         };
-        if known_size.is_none() && self.props.needs_known_size {
-            let mut stream = self.open_stream(job, op, detected, None)?;
-            known_size = Some(count_bytes(&mut stream).map_err(Error::from_io_unwrapping)?);
+        // A tar stream on a pipe needs the exact size (and name) before the bytes: learn
+        // them with a counting pass over a second read of the blob — never a temp copy.
+        if self.props.needs_known_size && (known.0.is_none() || known.1.is_none()) {
+            let (r2, _) = self.src.blob(&info)?;
+            let v2 = VerifyingReader::new(r2, d.digest.clone(), info.size);
+            let (_, p2) = compression::sniff(v2)
+                .map_err(|e| surface(Error::io(format!("reading blob {}", d.digest), e)))?;
+            let mut s2 = self.apply_op(Box::new(p2), job, op, detected)?;
+            let (size, digest) = count_and_digest(&mut s2).map_err(Error::from_io_unwrapping)?;
+            known = (Some(known.0.unwrap_or(digest)), Some(size));
         }
-        let mut stream = self.open_stream(job, op, detected, Some(id))?;
+        let mut stream = self.apply_op(Box::new(peeked), job, op, detected)?;
         let put = PutBlobInfo {
-            digest: match op {
-                LayerOp::Preserve => Some(d.digest.clone()),
-                LayerOp::Decompress => job.diff_id.clone(),
-                _ => None,
-            },
-            size: known_size,
+            digest: known.0,
+            size: known.1,
             media_type: Some(d.media_type.clone()),
             is_config: false,
         };
@@ -462,27 +456,20 @@ impl Engine<'_> {
         Ok(nd)
     }
 
-    /// Opens the source blob and chains verification, progress and the layer operation.
-    fn open_stream<'s>(
-        &'s self,
+    /// Chains the layer operation (decompression with DiffID check, compression) on top
+    /// of an already verified source stream.
+    fn apply_op<'s>(
+        &self,
+        input: Box<dyn Read + Send + 's>,
         job: &LayerJob,
         op: LayerOp,
         detected: Option<compression::Algorithm>,
-        progress: Option<usize>,
     ) -> Result<Box<dyn Read + Send + 's>> {
         let d = &job.desc;
-        let info = blob_info(d);
-        let (r, _) = self.src.blob(&info)?;
-        let verified = VerifyingReader::new(r, d.digest.clone(), info.size);
-        let counted: Box<dyn Read + Send + 's> = match progress {
-            Some(id) => Box::new(ProgressReader::new(verified, self.reporter, id)),
-            None => Box::new(verified),
-        };
-        let ctx = &self.opts.dest_ctx;
+        let level = self.opts.dest_ctx.compress_level;
         let decompressed = |r: Box<dyn Read + Send + 's>| -> Result<Box<dyn Read + Send + 's>> {
-            let alg = detected.ok_or_else(|| {
-                Error::Other(format!("blob {} is not compressed", d.digest))
-            })?;
+            let alg = detected
+                .ok_or_else(|| Error::Other(format!("blob {} is not compressed", d.digest)))?;
             let plain = compression::decompress(alg, r)?;
             Ok(match &job.diff_id {
                 Some(diff) => Box::new(VerifyingReader::new(plain, diff.clone(), None)),
@@ -490,12 +477,10 @@ impl Engine<'_> {
             })
         };
         Ok(match op {
-            LayerOp::Preserve => counted,
-            LayerOp::Decompress => decompressed(counted)?,
-            LayerOp::Compress(f) => compression::compress(f, ctx.compress_level, counted)?,
-            LayerOp::Recompress(f) => {
-                compression::compress(f, ctx.compress_level, decompressed(counted)?)?
-            }
+            LayerOp::Preserve => input,
+            LayerOp::Decompress => decompressed(input)?,
+            LayerOp::Compress(f) => compression::compress(f, level, input)?,
+            LayerOp::Recompress(f) => compression::compress(f, level, decompressed(input)?)?,
         })
     }
 

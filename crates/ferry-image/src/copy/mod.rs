@@ -8,7 +8,6 @@ pub mod report;
 
 use ferry_reference::Digest;
 
-
 pub use report::{BlobOutcome, NoReport, Reporter};
 
 use crate::context::SystemContext;

@@ -40,8 +40,10 @@ impl<R: Read> Read for VerifyingReader<R> {
         let n = self.inner.read(buf)?;
         if n > 0 {
             self.read += n as u64;
-            if let Some(exp) = self.expected_size {
-                if self.read > exp {
+            if let Some(exp) = self.expected_size
+                && self.read > exp
+            {
+                {
                     return Err(self.fail(Error::SizeMismatch {
                         digest: self.expected.clone(),
                         expected: exp,
@@ -56,8 +58,10 @@ impl<R: Read> Read for VerifyingReader<R> {
         }
         // EOF from the source: verify before letting the consumer see EOF.
         if let Some(d) = self.digester.take() {
-            if let Some(exp) = self.expected_size {
-                if self.read != exp {
+            if let Some(exp) = self.expected_size
+                && self.read != exp
+            {
+                {
                     return Err(self.fail(Error::SizeMismatch {
                         digest: self.expected.clone(),
                         expected: exp,
@@ -107,15 +111,20 @@ impl<R: Read> Read for ProgressReader<'_, R> {
     }
 }
 
-/// Reads a stream to its end, returning its size (for the counting pass that learns an
-/// uncompressed size before a tar header must be written to a pipe).
-pub fn count_bytes(r: &mut dyn Read) -> io::Result<u64> {
+/// Reads a stream to its end, returning its size and sha256 (the counting pass that
+/// learns an uncompressed/compressed blob's size and name before a tar header must be
+/// written to a pipe).
+pub fn count_and_digest(r: &mut dyn Read) -> io::Result<(u64, Digest)> {
     let mut buf = vec![0u8; crate::compression::BUF_SIZE];
     let mut total = 0u64;
+    let mut digester = ferry_reference::Algorithm::Sha256.digester();
     loop {
         match r.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => total += n as u64,
+            Ok(0) => return Ok((total, digester.finish())),
+            Ok(n) => {
+                total += n as u64;
+                digester.update(&buf[..n]);
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
@@ -145,7 +154,10 @@ mod tests {
     fn rejects_wrong_digest_and_size() {
         let d = Digest::sha256_of(b"hello world");
         let mut r = VerifyingReader::new(Cursor::new(b"hello worle".to_vec()), d.clone(), None);
-        assert!(matches!(read_all(&mut r), Err(Error::DigestMismatch { .. })));
+        assert!(matches!(
+            read_all(&mut r),
+            Err(Error::DigestMismatch { .. })
+        ));
         let mut r = VerifyingReader::new(Cursor::new(b"hello world".to_vec()), d.clone(), Some(5));
         assert!(matches!(read_all(&mut r), Err(Error::SizeMismatch { .. })));
         let mut r = VerifyingReader::new(Cursor::new(b"hello".to_vec()), d, Some(11));

@@ -141,7 +141,10 @@ fn same_algorithm(f: CompressionFormat, a: Algorithm) -> bool {
     matches!(
         (f, a),
         (CompressionFormat::Gzip, Algorithm::Gzip)
-            | (CompressionFormat::Zstd | CompressionFormat::ZstdChunked, Algorithm::Zstd)
+            | (
+                CompressionFormat::Zstd | CompressionFormat::ZstdChunked,
+                Algorithm::Zstd
+            )
     )
 }
 
@@ -167,9 +170,8 @@ pub fn layer_media_type(
     compression: Option<Algorithm>,
 ) -> Result<String, String> {
     let foreign = original.contains("foreign") || original.contains("nondistributable");
-    let docker = target_mime == mime::DOCKER_V2S2 || target_mime.starts_with(
-        "application/vnd.docker.distribution.manifest.v1",
-    );
+    let docker = target_mime == mime::DOCKER_V2S2
+        || target_mime.starts_with("application/vnd.docker.distribution.manifest.v1");
     let t = match (docker, foreign, compression) {
         (true, false, Some(Algorithm::Gzip)) => mime::DOCKER_LAYER_GZIP,
         (true, true, Some(Algorithm::Gzip)) => mime::DOCKER_LAYER_FOREIGN_GZIP,
@@ -200,15 +202,64 @@ mod tests {
 
     #[test]
     fn manifest_conversion_table() {
-        let cases: &[(&str, Option<&[&str]>, Option<&str>, Option<&str>, Result<&str, ()>)] = &[
+        type Case<'a> = (
+            &'a str,
+            Option<&'a [&'a str]>,
+            Option<&'a str>,
+            Option<&'a str>,
+            Result<&'a str, ()>,
+        );
+        let cases: &[Case] = &[
             (mime::OCI_MANIFEST, None, None, None, Ok(mime::OCI_MANIFEST)),
-            (mime::OCI_MANIFEST, Some(OCI_ONLY), None, None, Ok(mime::OCI_MANIFEST)),
-            (mime::DOCKER_V2S2, Some(OCI_ONLY), None, None, Ok(mime::OCI_MANIFEST)),
-            (mime::OCI_MANIFEST, Some(V2S2_ONLY), None, None, Ok(mime::DOCKER_V2S2)),
-            (mime::OCI_MANIFEST, None, Some(mime::DOCKER_V2S2), None, Ok(mime::DOCKER_V2S2)),
-            (mime::OCI_MANIFEST, Some(V2S2_ONLY), None, Some("signed"), Err(())),
-            (mime::DOCKER_V2S2, Some(V2S2_ONLY), None, Some("signed"), Ok(mime::DOCKER_V2S2)),
-            (mime::DOCKER_V2_LIST, Some(OCI_ONLY), None, None, Ok(mime::OCI_INDEX)),
+            (
+                mime::OCI_MANIFEST,
+                Some(OCI_ONLY),
+                None,
+                None,
+                Ok(mime::OCI_MANIFEST),
+            ),
+            (
+                mime::DOCKER_V2S2,
+                Some(OCI_ONLY),
+                None,
+                None,
+                Ok(mime::OCI_MANIFEST),
+            ),
+            (
+                mime::OCI_MANIFEST,
+                Some(V2S2_ONLY),
+                None,
+                None,
+                Ok(mime::DOCKER_V2S2),
+            ),
+            (
+                mime::OCI_MANIFEST,
+                None,
+                Some(mime::DOCKER_V2S2),
+                None,
+                Ok(mime::DOCKER_V2S2),
+            ),
+            (
+                mime::OCI_MANIFEST,
+                Some(V2S2_ONLY),
+                None,
+                Some("signed"),
+                Err(()),
+            ),
+            (
+                mime::DOCKER_V2S2,
+                Some(V2S2_ONLY),
+                None,
+                Some("signed"),
+                Ok(mime::DOCKER_V2S2),
+            ),
+            (
+                mime::DOCKER_V2_LIST,
+                Some(OCI_ONLY),
+                None,
+                None,
+                Ok(mime::OCI_INDEX),
+            ),
             (mime::OCI_INDEX, Some(V2S2_ONLY), None, None, Err(())),
         ];
         for (src, sup, forced, cm, want) in cases {
@@ -233,24 +284,80 @@ mod tests {
     fn layer_ops() {
         use LayerCompression::*;
         let gz = Some(Algorithm::Gzip);
-        assert_eq!(layer_op(Compress, None, None, mime::OCI_LAYER, true), LayerOp::Compress(CompressionFormat::Gzip));
-        assert_eq!(layer_op(Compress, gz, None, mime::OCI_LAYER_GZIP, true), LayerOp::Preserve);
         assert_eq!(
-            layer_op(Compress, gz, Some(CompressionFormat::Zstd), mime::OCI_LAYER_GZIP, true),
+            layer_op(Compress, None, None, mime::OCI_LAYER, true),
+            LayerOp::Compress(CompressionFormat::Gzip)
+        );
+        assert_eq!(
+            layer_op(Compress, gz, None, mime::OCI_LAYER_GZIP, true),
+            LayerOp::Preserve
+        );
+        assert_eq!(
+            layer_op(
+                Compress,
+                gz,
+                Some(CompressionFormat::Zstd),
+                mime::OCI_LAYER_GZIP,
+                true
+            ),
             LayerOp::Recompress(CompressionFormat::Zstd)
         );
-        assert_eq!(layer_op(Decompress, gz, None, mime::DOCKER_LAYER_GZIP, true), LayerOp::Decompress);
-        assert_eq!(layer_op(Decompress, None, None, mime::DOCKER_LAYER_GZIP, true), LayerOp::Preserve);
-        assert_eq!(layer_op(Compress, None, None, mime::OCI_LAYER, false), LayerOp::Preserve);
+        assert_eq!(
+            layer_op(Decompress, gz, None, mime::DOCKER_LAYER_GZIP, true),
+            LayerOp::Decompress
+        );
+        assert_eq!(
+            layer_op(Decompress, None, None, mime::DOCKER_LAYER_GZIP, true),
+            LayerOp::Preserve
+        );
+        assert_eq!(
+            layer_op(Compress, None, None, mime::OCI_LAYER, false),
+            LayerOp::Preserve
+        );
         // Artifacts are never touched.
-        assert_eq!(layer_op(Compress, None, None, "application/vnd.wasm.content.layer.v1+wasm", true), LayerOp::Preserve);
+        assert_eq!(
+            layer_op(
+                Compress,
+                None,
+                None,
+                "application/vnd.wasm.content.layer.v1+wasm",
+                true
+            ),
+            LayerOp::Preserve
+        );
     }
 
     #[test]
     fn media_types() {
-        assert_eq!(layer_media_type(mime::OCI_MANIFEST, mime::DOCKER_LAYER_GZIP, Some(Algorithm::Gzip)).unwrap(), mime::OCI_LAYER_GZIP);
-        assert_eq!(layer_media_type(mime::DOCKER_V2S2, mime::OCI_LAYER, None).unwrap(), DOCKER_LAYER_UNCOMPRESSED);
-        assert!(layer_media_type(mime::DOCKER_V2S2, mime::OCI_LAYER_ZSTD, Some(Algorithm::Zstd)).is_err());
-        assert_eq!(layer_media_type(mime::OCI_MANIFEST, mime::DOCKER_LAYER_FOREIGN_GZIP, Some(Algorithm::Gzip)).unwrap(), mime::OCI_LAYER_NONDIST_GZIP);
+        assert_eq!(
+            layer_media_type(
+                mime::OCI_MANIFEST,
+                mime::DOCKER_LAYER_GZIP,
+                Some(Algorithm::Gzip)
+            )
+            .unwrap(),
+            mime::OCI_LAYER_GZIP
+        );
+        assert_eq!(
+            layer_media_type(mime::DOCKER_V2S2, mime::OCI_LAYER, None).unwrap(),
+            DOCKER_LAYER_UNCOMPRESSED
+        );
+        assert!(
+            layer_media_type(
+                mime::DOCKER_V2S2,
+                mime::OCI_LAYER_ZSTD,
+                Some(Algorithm::Zstd)
+            )
+            .is_err()
+        );
+        assert_eq!(
+            layer_media_type(
+                mime::OCI_MANIFEST,
+                mime::DOCKER_LAYER_FOREIGN_GZIP,
+                Some(Algorithm::Gzip)
+            )
+            .unwrap(),
+            mime::OCI_LAYER_NONDIST_GZIP
+        );
     }
 }

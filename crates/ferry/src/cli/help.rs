@@ -109,11 +109,11 @@ pub fn flag_usages(args: &[&Arg]) -> String {
                 Some(s) => format!("  -{s}, --{long}"),
                 None => format!("      --{long}"),
             };
-            if let Some(v) = a.get_value_names().and_then(|v| v.first()) {
-                if !is_optional_bool(a) {
-                    left.push(' ');
-                    left.push_str(v.as_str());
-                }
+            if let Some(v) = a.get_value_names().and_then(|v| v.first())
+                && !is_optional_bool(a)
+            {
+                left.push(' ');
+                left.push_str(v.as_str());
             }
             let help = a.get_help().map(ToString::to_string).unwrap_or_default();
             Some((long.to_string(), format!("{left}\u{0}{help}")))

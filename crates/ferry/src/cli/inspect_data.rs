@@ -53,26 +53,27 @@ fn strukt(type_name: &str, fields: Vec<(&str, Value)>) -> Value {
     })
 }
 
-/// skopeo's `inspect.Output`.
+/// skopeo's `inspect.Output`. ferry's artifact fields (`ArtifactType`, `Annotations`)
+/// exist only for artifacts, so `{{.}}` of an image prints exactly what skopeo prints.
 pub fn image_value(i: &InspectInfo) -> Value {
-    strukt(
-        "inspect.Output",
-        vec![
-            ("Name", s(&i.name)),
-            ("Tag", s(&i.tag)),
-            ("Digest", s(&i.digest.to_string())),
-            ("RepoTags", strings(Some(&i.repo_tags))),
-            ("Created", time(i.created.as_ref())),
-            ("DockerVersion", s(&i.docker_version)),
-            ("Labels", string_map(i.labels.as_ref())),
-            ("Architecture", s(&i.architecture)),
-            ("Os", s(&i.os)),
-            ("Layers", strings(Some(&i.layers))),
-            ("Env", strings(i.env.as_deref())),
-            ("ArtifactType", s(&i.artifact_type)),
-            ("Annotations", string_map(i.annotations.as_ref())),
-        ],
-    )
+    let mut fields = vec![
+        ("Name", s(&i.name)),
+        ("Tag", s(&i.tag)),
+        ("Digest", s(&i.digest.to_string())),
+        ("RepoTags", strings(Some(&i.repo_tags))),
+        ("Created", time(i.created.as_ref())),
+        ("DockerVersion", s(&i.docker_version)),
+        ("Labels", string_map(i.labels.as_ref())),
+        ("Architecture", s(&i.architecture)),
+        ("Os", s(&i.os)),
+        ("Layers", strings(Some(&i.layers))),
+        ("Env", strings(i.env.as_deref())),
+    ];
+    if !i.artifact_type.is_empty() || i.annotations.is_some() {
+        fields.push(("ArtifactType", s(&i.artifact_type)));
+        fields.push(("Annotations", string_map(i.annotations.as_ref())));
+    }
+    strukt("inspect.Output", fields)
 }
 
 fn history(h: &History) -> Value {

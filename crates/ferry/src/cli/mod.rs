@@ -182,10 +182,10 @@ pub fn run(argv: Vec<String>) -> Result<()> {
         args: flags::get_strings(sub, "args"),
     };
     let result = dispatch(name, &inv, sub_cmd);
-    if let Err(e) = &result {
-        if e.downcast_ref::<UsageError>().is_some() {
-            eprint!("{}", help::render(sub_cmd, false));
-        }
+    if let Err(e) = &result
+        && e.downcast_ref::<UsageError>().is_some()
+    {
+        eprint!("{}", help::render(sub_cmd, false));
     }
     result
 }

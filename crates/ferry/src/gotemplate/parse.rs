@@ -62,7 +62,7 @@ pub struct Tree {
     pub src: String,
 }
 
-enum End {
+enum Stop {
     Eof,
     End,
     Else(Vec<Token>, usize),
@@ -87,12 +87,12 @@ pub fn parse(name: &str, src: &str) -> Result<Tree, TemplateError> {
     };
     let (nodes, end) = p.list()?;
     match end {
-        End::Eof => Ok(Tree {
+        Stop::Eof => Ok(Tree {
             nodes,
             src: src.to_string(),
         }),
-        End::End => Err(p.err(src.len(), "unexpected {{end}}")),
-        End::Else(_, pos) => Err(p.err(pos, "unexpected {{else}}")),
+        Stop::End => Err(p.err(src.len(), "unexpected {{end}}")),
+        Stop::Else(_, pos) => Err(p.err(pos, "unexpected {{else}}")),
     }
 }
 
@@ -119,7 +119,7 @@ impl Parser<'_> {
     }
 
     /// Parses nodes until `{{end}}`, `{{else …}}` or the end of the template.
-    fn list(&mut self) -> Result<(Vec<Node>, End), TemplateError> {
+    fn list(&mut self) -> Result<(Vec<Node>, Stop), TemplateError> {
         let mut nodes = Vec::new();
         while self.i < self.segs.len() {
             let seg = self.segs[self.i].clone();
@@ -141,10 +141,10 @@ impl Parser<'_> {
                     if !strip_spaces(rest).is_empty() {
                         return Err(self.err(pos, "unexpected tokens in end"));
                     }
-                    return Ok((nodes, End::End));
+                    return Ok((nodes, Stop::End));
                 }
                 Tok::Ident(k) if k == "else" => {
-                    return Ok((nodes, End::Else(strip_spaces(rest).to_vec(), pos)));
+                    return Ok((nodes, Stop::Else(strip_spaces(rest).to_vec(), pos)));
                 }
                 Tok::Ident(k) if k == "if" || k == "with" || k == "range" => {
                     nodes.push(self.control(k, rest, first.pos)?);
@@ -165,7 +165,7 @@ impl Parser<'_> {
                 _ => nodes.push(Node::Action(self.pipe(toks, pos)?)),
             }
         }
-        Ok((nodes, End::Eof))
+        Ok((nodes, Stop::Eof))
     }
 
     fn control(&mut self, kw: &str, tokens: &[Token], pos: usize) -> Result<Node, TemplateError> {
@@ -178,17 +178,17 @@ impl Parser<'_> {
             self.range_depth -= 1;
         }
         let otherwise = match end {
-            End::Eof => return Err(self.err(self.src.len(), "unexpected EOF")),
-            End::End => None,
-            End::Else(rest, _) if rest.is_empty() => {
+            Stop::Eof => return Err(self.err(self.src.len(), "unexpected EOF")),
+            Stop::End => None,
+            Stop::Else(rest, _) if rest.is_empty() => {
                 let (list, end) = self.list()?;
                 match end {
-                    End::End => Some(list),
-                    End::Eof => return Err(self.err(self.src.len(), "unexpected EOF")),
-                    End::Else(_, p) => return Err(self.err(p, "expected end; found {{else}}")),
+                    Stop::End => Some(list),
+                    Stop::Eof => return Err(self.err(self.src.len(), "unexpected EOF")),
+                    Stop::Else(_, p) => return Err(self.err(p, "expected end; found {{else}}")),
                 }
             }
-            End::Else(rest, epos) => {
+            Stop::Else(rest, epos) => {
                 // `{{else if …}}` / `{{else with …}}`: a nested control that shares our end.
                 match rest.first().map(|t| &t.tok) {
                     Some(Tok::Ident(k)) if (k == "if" || k == "with") && kw != "range" => {

@@ -69,10 +69,10 @@ fn write_lines(
     for (i, line) in lines.iter().enumerate().take(line1).skip(line0) {
         for (j, cell) in line.iter().enumerate() {
             out.push_str(cell);
-            if j + 1 < line.len() {
-                if let Some(w) = widths.get(j) {
-                    out.push_str(&" ".repeat(w.saturating_sub(cell_width(cell))));
-                }
+            if j + 1 < line.len()
+                && let Some(w) = widths.get(j)
+            {
+                out.push_str(&" ".repeat(w.saturating_sub(cell_width(cell))));
             }
         }
         if i + 1 < lines.len() {

@@ -36,10 +36,10 @@ fn data() -> Value {
             ("Created", Value::Nil),
         ],
     );
-    if let Value::Struct(s) = &mut v {
-        if let Some((_, c)) = s.fields.iter_mut().find(|(n, _)| n == "Created") {
-            *c = Value::Time(GoTime::parse("2024-01-01T00:00:00Z").unwrap());
-        }
+    if let Value::Struct(s) = &mut v
+        && let Some((_, c)) = s.fields.iter_mut().find(|(n, _)| n == "Created")
+    {
+        *c = Value::Time(GoTime::parse("2024-01-01T00:00:00Z").unwrap());
     }
     v
 }

@@ -84,6 +84,9 @@ pub(crate) struct ScanOptions {
     pub measure: bool,
 }
 
+/// Sizes beyond this are corrupt (Go's reader rejects sizes that overflow an int64).
+const MAX_MEMBER_SIZE: u64 = 1 << 62;
+
 /// Largest PAX / GNU long-name record accepted.
 const MAX_EXTENSION: u64 = 1 << 20;
 
@@ -155,6 +158,12 @@ pub(crate) fn scan(input: &mut dyn ScanInput, opts: &ScanOptions, path: &Path) -
                 }
                 _ => {}
             }
+        }
+        if size > MAX_MEMBER_SIZE {
+            return Err(bad(format!(
+                "at offset {}: member {name} has an invalid size {size}",
+                pos - 512
+            )));
         }
         let kind = match h.typeflag {
             b'0' | 0 | b'7' if name.ends_with('/') => Kind::Dir,
@@ -285,5 +294,61 @@ impl<R: Read + Send> ScanInput for StreamInput<R> {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::transport::tarfile::header::{HeaderSpec, TYPE_REG, encode, encode_patchable};
+
+    fn spec(name: &str, size: u64) -> HeaderSpec<'_> {
+        HeaderSpec {
+            name,
+            typeflag: TYPE_REG,
+            mode: 0o644,
+            size,
+            mtime: 0,
+            uname: "",
+            gname: "",
+            linkname: "",
+        }
+    }
+
+    fn scan_bytes(data: Vec<u8>) -> Result<TarIndex> {
+        scan(
+            &mut StreamInput(&data[..]),
+            &ScanOptions::default(),
+            Path::new("t.tar"),
+        )
+    }
+
+    #[test]
+    fn offsets_long_names_and_links() {
+        let long = format!("{}/{}", "d".repeat(150), "f".repeat(120));
+        let mut t = encode(&spec("a", 3));
+        t.extend_from_slice(b"abc");
+        t.resize(1024, 0);
+        let b_at = t.len() as u64;
+        t.extend_from_slice(&encode(&spec(&long, 600)));
+        let long_at = t.len() as u64;
+        t.extend_from_slice(&[1u8; 600]);
+        t.resize(t.len() + 424, 0);
+        t.extend_from_slice(&[0u8; 1024]);
+        let idx = scan_bytes(t).unwrap();
+        let a = idx.get("a").unwrap();
+        assert_eq!((a.offset, a.size, a.kind), (512, 3, Kind::Regular));
+        let l = idx.get(&long).unwrap();
+        assert_eq!((l.offset, l.size), (long_at, 600));
+        assert!(long_at > b_at + 512, "a PAX header precedes the long name");
+    }
+
+    #[test]
+    fn absurd_sizes_are_rejected() {
+        let mut t = encode_patchable(&spec("x", u64::MAX >> 1)).to_vec();
+        t.extend_from_slice(&[0u8; 1024]);
+        let e = scan_bytes(t).unwrap_err().to_string();
+        assert!(e.contains("invalid size"), "{e}");
     }
 }
