@@ -115,7 +115,12 @@ struct TokenResponse {
 /// When a token received `now` stops being usable: `issued_at + expires_in` (at least
 /// 60 s), with `issued_at` honoured only if it is plausible (not in the future, not
 /// older than the lifetime: clocks differ), minus a safety margin.
-fn token_expiry(expires_in: u64, issued_at: Option<&str>, now: Instant, wall: SystemTime) -> Instant {
+fn token_expiry(
+    expires_in: u64,
+    issued_at: Option<&str>,
+    now: Instant,
+    wall: SystemTime,
+) -> Instant {
     let life = Duration::from_secs(expires_in.max(MIN_TOKEN_LIFETIME));
     let age = issued_at
         .and_then(parse_rfc3339)
@@ -178,9 +183,9 @@ impl Inner {
         c: &Challenge,
         scopes: &[String],
     ) -> Result<(String, Instant), RegistryError> {
-        let realm = c
-            .param("realm")
-            .ok_or_else(|| RegistryError::Protocol("missing realm in bearer auth challenge".into()))?;
+        let realm = c.param("realm").ok_or_else(|| {
+            RegistryError::Protocol("missing realm in bearer auth challenge".into())
+        })?;
         let mut url = Url::parse(realm)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https"))
@@ -190,7 +195,8 @@ impl Inner {
         let service = c.param("service").filter(|s| !s.is_empty());
         let (req, context) = match &self.auth.credential {
             Some(Credential::IdentityToken { token, .. }) => {
-                let mut form = Url::parse("form:").map_err(|e| RegistryError::Invalid(e.to_string()))?;
+                let mut form =
+                    Url::parse("form:").map_err(|e| RegistryError::Invalid(e.to_string()))?;
                 {
                     let mut q = form.query_pairs_mut();
                     if let Some(s) = service {
@@ -275,10 +281,19 @@ mod tests {
         assert_eq!(left(token_expiry(10, None, now, wall)), 55);
         assert_eq!(left(token_expiry(0, None, now, wall)), 55);
         // Issued 100 s ago.
-        assert_eq!(left(token_expiry(300, Some("2023-11-14T22:11:40Z"), now, wall)), 195);
+        assert_eq!(
+            left(token_expiry(300, Some("2023-11-14T22:11:40Z"), now, wall)),
+            195
+        );
         // Issued "in the future" (clock skew) or long ago: ignored.
-        assert_eq!(left(token_expiry(300, Some("2023-11-14T23:00:00Z"), now, wall)), 295);
-        assert_eq!(left(token_expiry(300, Some("2020-01-01T00:00:00Z"), now, wall)), 295);
+        assert_eq!(
+            left(token_expiry(300, Some("2023-11-14T23:00:00Z"), now, wall)),
+            295
+        );
+        assert_eq!(
+            left(token_expiry(300, Some("2020-01-01T00:00:00Z"), now, wall)),
+            295
+        );
         assert_eq!(left(token_expiry(300, Some("garbage"), now, wall)), 295);
     }
 

@@ -227,7 +227,15 @@ mod tests {
 
     #[test]
     fn garbage_does_not_panic() {
-        for s in ["", ",,,", "=", "\"", "Bearer realm=\"unterminated", "Bearer =x", "@@ ;"] {
+        for s in [
+            "",
+            ",,,",
+            "=",
+            "\"",
+            "Bearer realm=\"unterminated",
+            "Bearer =x",
+            "@@ ;",
+        ] {
             let _ = parse(s);
         }
         assert!(parse("").is_empty());

@@ -119,9 +119,7 @@ impl Registry {
             pem.push(b'\n');
             pem.extend_from_slice(key);
             let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                RegistryError::Invalid(format!(
-                    "invalid client certificate or key for {host}: {e}"
-                ))
+                RegistryError::Invalid(format!("invalid client certificate or key for {host}: {e}"))
             })?;
             b = b.identity(id);
         }
@@ -207,8 +205,8 @@ impl Inner {
             attempt += 1;
             let mut last = None;
             for scheme in schemes {
-                let url = Url::parse(&format!("{scheme}://{}/v2/", self.endpoint_host))
-                    .map_err(|e| {
+                let url =
+                    Url::parse(&format!("{scheme}://{}/v2/", self.endpoint_host)).map_err(|e| {
                         RegistryError::Invalid(format!(
                             "invalid registry host {:?}: {e}",
                             self.cfg.host
@@ -286,7 +284,14 @@ impl Inner {
                 None => (req.fixed_auth.clone(), false),
             };
             let body = req.body.clone().map(Body::from);
-            let result = self.execute(&req.method, &req.url, &req.headers, body, auth.as_ref(), true);
+            let result = self.execute(
+                &req.method,
+                &req.url,
+                &req.headers,
+                body,
+                auth.as_ref(),
+                true,
+            );
             let resp = match result {
                 Ok(r) => r,
                 Err(e) => {
@@ -401,7 +406,7 @@ pub(crate) fn read_limited(
         .map_err(|e| io_transport_error(&Method::GET, &url, &e))?;
     if body.len() as u64 > limit {
         return Err(RegistryError::Protocol(format!(
-            "{what} exceeds the maximum allowed size of {limit} bytes"
+            "{what}: exceeded maximum allowed size of {limit} bytes"
         )));
     }
     Ok(body)

@@ -63,7 +63,10 @@ impl fmt::Debug for RegistryConfig {
             .field("host", &self.host)
             .field("insecure", &self.insecure)
             .field("ca_pems", &self.ca_pems.len())
-            .field("client_cert", &self.client_cert.as_ref().map(|_| "<redacted>"))
+            .field(
+                "client_cert",
+                &self.client_cert.as_ref().map(|_| "<redacted>"),
+            )
             .field("credential", &self.credential)
             .field("access", &self.access)
             .field("user_agent", &self.user_agent)
@@ -176,7 +179,10 @@ mod tests {
         });
         cfg.client_cert = Some((b"CERT".to_vec(), b"PRIVATE KEY".to_vec()));
         let s = format!("{cfg:?}");
-        assert!(s.contains("me") && !s.contains("hunter2") && !s.contains("PRIVATE"), "{s}");
+        assert!(
+            s.contains("me") && !s.contains("hunter2") && !s.contains("PRIVATE"),
+            "{s}"
+        );
         let s = format!("{:?}", Credential::Bearer("tok-secret".into()));
         assert!(!s.contains("tok-secret"));
         let s = format!(

@@ -96,7 +96,8 @@ impl RegistryError {
                 errors
                     .iter()
                     .any(|e| e.code == "MANIFEST_UNKNOWN" || e.code == "NAME_UNKNOWN")
-                    || (*status == 404 && matches!(operation, Operation::Manifest | Operation::Tags))
+                    || (*status == 404
+                        && matches!(operation, Operation::Manifest | Operation::Tags))
             }
             _ => false,
         }
@@ -412,7 +413,13 @@ pub(crate) fn registry_error(op: Operation, context: &str, a: &ErrorAnswer) -> R
 /// else `context: invalid status code from registry N (Text)`.
 pub(crate) fn http_error(op: Operation, context: &str, a: &ErrorAnswer) -> RegistryError {
     match a.status {
-        429 => status_error(op, "", "too many requests to registry".into(), a, Vec::new()),
+        429 => status_error(
+            op,
+            "",
+            "too many requests to registry".into(),
+            a,
+            Vec::new(),
+        ),
         401 => {
             let h = handle_error_response(a);
             let inner = match &h {
@@ -591,8 +598,15 @@ mod tests {
         );
         assert!(e.is_not_found() && !e.is_unauthorized() && !e.is_retryable());
         // Without detail and with the default message, Go keeps the bare code.
-        let a = answer(404, "", r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#);
-        assert_eq!(registry_error(Operation::Manifest, "x", &a).to_string(), "x: manifest unknown");
+        let a = answer(
+            404,
+            "",
+            r#"{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}"#,
+        );
+        assert_eq!(
+            registry_error(Operation::Manifest, "x", &a).to_string(),
+            "x: manifest unknown"
+        );
     }
 
     #[test]
@@ -602,7 +616,11 @@ mod tests {
             r#"Bearer realm="http://127.0.0.1:5393/token",service="testbed-registry",scope="repository:testbed/tiny:pull",error="insufficient_scope""#,
             r#"{"errors":[{"code":"UNAUTHORIZED","message":"authentication required","detail":[{"Type":"repository","Class":"","Name":"testbed/tiny","Action":"pull"}]}]}"#,
         );
-        let e = registry_error(Operation::Manifest, "reading manifest latest in h/testbed/tiny", &a);
+        let e = registry_error(
+            Operation::Manifest,
+            "reading manifest latest in h/testbed/tiny",
+            &a,
+        );
         assert_eq!(
             e.to_string(),
             "reading manifest latest in h/testbed/tiny: errors:\ndenied: requested access to the resource is denied\nunauthorized: authentication required\n"
@@ -613,7 +631,10 @@ mod tests {
     #[test]
     fn unparsable_bodies() {
         let a = answer(404, "", "");
-        assert_eq!(registry_error(Operation::Blob, "c", &a).to_string(), "c: StatusCode: 404, ");
+        assert_eq!(
+            registry_error(Operation::Blob, "c", &a).to_string(),
+            "c: StatusCode: 404, "
+        );
         let long = "x".repeat(60);
         let a = answer(400, "", &long);
         assert_eq!(
@@ -627,19 +648,32 @@ mod tests {
         );
         let a = answer(503, "", "busy");
         let e = registry_error(Operation::Manifest, "c", &a);
-        assert_eq!(e.to_string(), "c: received unexpected HTTP status: 503 Service Unavailable");
+        assert_eq!(
+            e.to_string(),
+            "c: received unexpected HTTP status: 503 Service Unavailable"
+        );
         assert!(e.is_retryable());
         let a = answer(400, "", r#"{"errors":[]}"#);
-        assert_eq!(registry_error(Operation::Manifest, "c", &a).to_string(), r#"c: StatusCode: 400, {"errors":[]}"#);
+        assert_eq!(
+            registry_error(Operation::Manifest, "c", &a).to_string(),
+            r#"c: StatusCode: 400, {"errors":[]}"#
+        );
     }
 
     #[test]
     fn unknown_codes_and_details_field() {
-        let a = answer(400, "", r#"{"errors":[{"code":"WEIRD","message":"strange"}]}"#);
+        let a = answer(
+            400,
+            "",
+            r#"{"errors":[{"code":"WEIRD","message":"strange"}]}"#,
+        );
         let e = registry_error(Operation::Upload, "c", &a);
         assert_eq!(e.to_string(), "c: unknown: strange");
         let a = answer(401, "", r#"{"details":"token expired"}"#);
-        assert_eq!(registry_error(Operation::Blob, "c", &a).to_string(), "c: unauthorized: token expired");
+        assert_eq!(
+            registry_error(Operation::Blob, "c", &a).to_string(),
+            "c: unauthorized: token expired"
+        );
         let a = answer(
             400,
             "",
@@ -655,11 +689,22 @@ mod tests {
 
     #[test]
     fn http_response_to_error_texts() {
-        let a = answer(404, "", r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"x"}}]}"#);
+        let a = answer(
+            404,
+            "",
+            r#"{"errors":[{"code":"NAME_UNKNOWN","message":"repository name not known to registry","detail":{"name":"x"}}]}"#,
+        );
         let e = http_error(Operation::Tags, "fetching tags list", &a);
-        assert_eq!(e.to_string(), "fetching tags list: invalid status code from registry 404 (Not Found)");
+        assert_eq!(
+            e.to_string(),
+            "fetching tags list: invalid status code from registry 404 (Not Found)"
+        );
         assert!(e.is_not_found());
-        let a = answer(401, r#"Basic realm="x""#, r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#);
+        let a = answer(
+            401,
+            r#"Basic realm="x""#,
+            r#"{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}"#,
+        );
         let e = http_error(Operation::Token, "Requesting bearer token", &a);
         assert_eq!(
             e.to_string(),
@@ -677,8 +722,12 @@ mod tests {
     #[test]
     fn context_prefixes() {
         let a = answer(404, "", "");
-        let e = registry_error(Operation::Ping, "", &a).with_context("pinging container registry h");
-        assert_eq!(e.to_string(), "pinging container registry h: StatusCode: 404, ");
+        let e =
+            registry_error(Operation::Ping, "", &a).with_context("pinging container registry h");
+        assert_eq!(
+            e.to_string(),
+            "pinging container registry h: StatusCode: 404, "
+        );
         let t = RegistryError::Transport {
             context: None,
             method: "Get".into(),

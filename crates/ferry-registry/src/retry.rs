@@ -139,7 +139,10 @@ mod tests {
         );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-3", now), None);
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:47 PST", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:47 PST", now),
+            None
+        );
     }
 
     #[test]
@@ -177,7 +180,14 @@ mod tests {
             max_delay: Duration::from_millis(1000),
             max_retry_after: Duration::from_secs(1),
         };
-        for (retry, base) in [(1, 100u64), (2, 200), (3, 400), (4, 800), (5, 1000), (30, 1000)] {
+        for (retry, base) in [
+            (1, 100u64),
+            (2, 200),
+            (3, 400),
+            (4, 800),
+            (5, 1000),
+            (30, 1000),
+        ] {
             let d = backoff(&p, retry).as_millis() as u64;
             assert!(
                 d >= base * 3 / 4 && d <= base * 5 / 4,

@@ -1,0 +1,435 @@
+//! Blob upload, as c/image does it: `POST …/blobs/uploads/` (session), one streamed
+//! `PATCH` with the whole blob (chunked transfer encoding when the size is unknown), then
+//! `PUT ?digest=`. The SHA-256 is computed while streaming when the digest is unknown.
+//! A failed session is cancelled (`DELETE`); the upload restarts from scratch only if
+//! the source can be read again ([`UploadBody::Seekable`], [`UploadBody::Bytes`]).
+
+use std::io::{self, Read, Seek, SeekFrom};
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use reqwest::blocking::{Body, Response};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
+use reqwest::{Method, Url};
+use sha2::{Digest as _, Sha256};
+
+use crate::client::{Registry, Req, drain, error_answer, location};
+use crate::config::Access;
+use crate::error::{Operation, RegistryError, registry_error};
+use crate::names;
+use crate::retry::backoff;
+
+/// Bytes per message between the reading thread and the HTTP body.
+const CHUNK: usize = 256 * 1024;
+/// Messages in flight (bounded memory: `CHUNK × DEPTH`).
+const DEPTH: usize = 4;
+
+/// `Read + Seek`, as a trait object.
+pub trait ReadSeek: Read + Seek {}
+impl<T: Read + Seek> ReadSeek for T {}
+
+/// The data of a blob upload.
+pub enum UploadBody<'a> {
+    /// Read once: a failed upload is not retried.
+    Stream(&'a mut dyn Read),
+    /// Read from its current position; rewound there to restart a failed upload.
+    Seekable(&'a mut dyn ReadSeek),
+    /// In memory.
+    Bytes(&'a [u8]),
+}
+
+impl<'a> From<&'a [u8]> for UploadBody<'a> {
+    fn from(b: &'a [u8]) -> Self {
+        UploadBody::Bytes(b)
+    }
+}
+
+impl<'a> From<&'a mut dyn Read> for UploadBody<'a> {
+    fn from(r: &'a mut dyn Read) -> Self {
+        UploadBody::Stream(r)
+    }
+}
+
+/// The result of a blob upload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadedBlob {
+    /// The digest the blob was committed under (given, or computed SHA-256).
+    pub digest: String,
+    pub size: u64,
+}
+
+/// Why one upload attempt failed, and whether starting over may help.
+struct Failed {
+    err: RegistryError,
+    /// A 401 during the streamed PATCH: the token was dropped; a new attempt gets another.
+    auth_expired: bool,
+}
+
+impl From<RegistryError> for Failed {
+    fn from(err: RegistryError) -> Self {
+        Failed {
+            err,
+            auth_expired: false,
+        }
+    }
+}
+
+impl Registry {
+    /// Uploads a blob into `repo`. `digest`: the expected digest (the registry verifies
+    /// it), or `None` to have the SHA-256 computed while streaming. `size`: the exact
+    /// length if known (sent as `Content-Length`; a source of another length fails).
+    pub fn put_blob(
+        &self,
+        repo: &str,
+        digest: Option<&str>,
+        size: Option<u64>,
+        mut body: UploadBody<'_>,
+    ) -> Result<UploadedBlob, RegistryError> {
+        names::repo(repo)?;
+        if let Some(d) = digest {
+            names::digest(d)?;
+        }
+        let start = match &mut body {
+            UploadBody::Seekable(s) => {
+                Some(s.stream_position().map_err(|e| RegistryError::Io {
+                    context: "uploading blob: reading the source position".into(),
+                    source: e,
+                })?)
+            }
+            _ => None,
+        };
+        let policy = self.inner.cfg.retry.clone();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let failed = match self.upload_once(repo, digest, size, &mut body) {
+                Ok(done) => return Ok(done),
+                Err(f) => f,
+            };
+            let restartable = !matches!(body, UploadBody::Stream(_));
+            let worth_it = failed.auth_expired || failed.err.is_retryable();
+            if !restartable || !worth_it || attempt >= policy.max_attempts {
+                return Err(failed.err);
+            }
+            std::thread::sleep(backoff(&policy, attempt));
+            if let (UploadBody::Seekable(s), Some(pos)) = (&mut body, start) {
+                s.seek(SeekFrom::Start(pos))
+                    .map_err(|e| RegistryError::Io {
+                        context: "uploading blob: rewinding the source".into(),
+                        source: e,
+                    })?;
+            }
+        }
+    }
+
+    fn upload_once(
+        &self,
+        repo: &str,
+        digest: Option<&str>,
+        size: Option<u64>,
+        body: &mut UploadBody<'_>,
+    ) -> Result<UploadedBlob, Failed> {
+        let upload_path = format!("/v2/{repo}/blobs/uploads/");
+        let url = self.inner.url(&upload_path)?;
+        let scopes = self.inner.scopes(repo, Access::Push, None);
+        let resp = self
+            .inner
+            .send(&Req::new(Method::POST, url, scopes.clone()))?;
+        if resp.status().as_u16() != 202 {
+            let ctx = format!(
+                "initiating layer upload to {upload_path} in {}",
+                self.inner.cfg.host
+            );
+            return Err(registry_error(Operation::Upload, &ctx, &error_answer(resp)).into());
+        }
+        let session = location(&resp)
+            .map_err(|e| RegistryError::Protocol(format!("determining upload URL: {e}")))?;
+        drain(resp);
+
+        let patched = self.patch(&session, &scopes, size, digest.is_none(), body);
+        let (resp, count, computed) = match patched {
+            Ok(v) => v,
+            Err(f) => {
+                self.cancel_upload(repo, session);
+                return Err(f);
+            }
+        };
+        if !resp.status().is_success() {
+            let auth_expired = resp.status().as_u16() == 401;
+            if auth_expired {
+                self.inner.auth.forget(&scopes);
+            }
+            let err = registry_error(
+                Operation::Upload,
+                "uploading layer chunked",
+                &error_answer(resp),
+            );
+            self.cancel_upload(repo, session);
+            return Err(Failed { err, auth_expired });
+        }
+        let mut commit = match location(&resp) {
+            Ok(u) => u,
+            Err(e) => {
+                drain(resp);
+                self.cancel_upload(repo, session);
+                return Err(RegistryError::Protocol(format!("determining upload URL: {e}")).into());
+            }
+        };
+        drain(resp);
+
+        let digest = match (digest, computed) {
+            (Some(d), _) => d.to_string(),
+            (None, Some(c)) => c,
+            (None, None) => {
+                return Err(
+                    RegistryError::Protocol("internal error: no digest computed".into()).into(),
+                );
+            }
+        };
+        commit.query_pairs_mut().append_pair("digest", &digest);
+        let req = Req::new(Method::PUT, commit.clone(), scopes)
+            .header(CONTENT_TYPE, "application/octet-stream");
+        let resp = match self.inner.send(&req) {
+            Ok(r) => r,
+            Err(e) => {
+                self.cancel_upload(repo, session);
+                return Err(e.into());
+            }
+        };
+        let status = resp.status().as_u16();
+        if status == 201 {
+            drain(resp);
+            return Ok(UploadedBlob {
+                digest,
+                size: count,
+            });
+        }
+        let a = error_answer(resp);
+        // A PUT retried after its answer was lost finds no session: did the first one land?
+        if status == 404 && self.head_blob(repo, &digest).ok().flatten().is_some() {
+            return Ok(UploadedBlob {
+                digest,
+                size: count,
+            });
+        }
+        self.cancel_upload(repo, session);
+        let ctx = format!("uploading layer to {commit}");
+        Err(registry_error(Operation::Upload, &ctx, &a).into())
+    }
+
+    /// The streamed `PATCH`: returns the answer, the byte count and (if asked) the
+    /// `sha256:` digest of what was sent.
+    fn patch(
+        &self,
+        session: &Url,
+        scopes: &[String],
+        size: Option<u64>,
+        hash: bool,
+        body: &mut UploadBody<'_>,
+    ) -> Result<(Response, u64, Option<String>), Failed> {
+        let (auth, _) = self.inner.authorization(scopes)?;
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        let send = |b: Body| {
+            self.inner
+                .execute(
+                    &Method::PATCH,
+                    session,
+                    &headers,
+                    Some(b),
+                    auth.as_ref(),
+                    false,
+                )
+                .map_err(|e| crate::client::transport_error(&Method::PATCH, session, &e))
+        };
+        let src: &mut dyn Read = match body {
+            UploadBody::Bytes(b) => {
+                let b: &[u8] = b;
+                if let Some(s) = size.filter(|s| *s != b.len() as u64) {
+                    return Err(size_mismatch(s, b.len() as u64).into());
+                }
+                let computed = hash.then(|| format!("sha256:{}", hex::encode(Sha256::digest(b))));
+                let resp = send(Body::from(b.to_vec()))?;
+                return Ok((resp, b.len() as u64, computed));
+            }
+            UploadBody::Stream(r) => &mut **r,
+            UploadBody::Seekable(r) => &mut **r,
+        };
+        let (tx, rx) = sync_channel(DEPTH);
+        let reader = ChannelReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+            ended: false,
+        };
+        let http_body = match size {
+            Some(n) => Body::sized(reader, n),
+            None => Body::new(reader),
+        };
+        std::thread::scope(|scope| {
+            let request = scope.spawn(move || send(http_body));
+            let pumped = pump(src, &tx, size, hash);
+            drop(tx);
+            let answer = request
+                .join()
+                .map_err(|_| RegistryError::Protocol("the upload thread panicked".into()))?;
+            // The source's failure explains a broken request better than the request.
+            let (count, computed) = pumped?;
+            Ok((answer?, count, computed))
+        })
+    }
+}
+
+fn size_mismatch(expected: u64, actual: u64) -> RegistryError {
+    RegistryError::Io {
+        context: "uploading blob".into(),
+        source: io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("size mismatch: expected {expected} bytes, read {actual}"),
+        ),
+    }
+}
+
+enum Msg {
+    Data(Vec<u8>),
+    End,
+}
+
+/// Reads `src` into the channel; sends `End` only after a complete, correct read.
+fn pump(
+    src: &mut dyn Read,
+    tx: &SyncSender<Msg>,
+    size: Option<u64>,
+    hash: bool,
+) -> Result<(u64, Option<String>), RegistryError> {
+    let mut hasher = hash.then(Sha256::new);
+    let mut count = 0u64;
+    loop {
+        let mut chunk = vec![0u8; CHUNK];
+        let n = match src.read(&mut chunk) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                return Err(RegistryError::Io {
+                    context: "uploading blob: reading the source".into(),
+                    source: e,
+                });
+            }
+        };
+        chunk.truncate(n);
+        count += n as u64;
+        if let Some(s) = size.filter(|s| count > *s) {
+            return Err(size_mismatch(s, count));
+        }
+        if let Some(h) = hasher.as_mut() {
+            h.update(&chunk);
+        }
+        if tx.send(Msg::Data(chunk)).is_err() {
+            // The request ended early (the server answered or the connection broke):
+            // its outcome tells why.
+            return Ok((count, None));
+        }
+    }
+    if let Some(s) = size.filter(|s| count != *s) {
+        return Err(size_mismatch(s, count));
+    }
+    let _ = tx.send(Msg::End);
+    Ok((
+        count,
+        hasher.map(|h| format!("sha256:{}", hex::encode(h.finalize()))),
+    ))
+}
+
+/// The request body side of the channel. A sender gone without `End` is an error, so a
+/// failed source never looks like a complete (chunked) body.
+struct ChannelReader {
+    rx: Receiver<Msg>,
+    cur: Vec<u8>,
+    pos: usize,
+    ended: bool,
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.pos >= self.cur.len() {
+            if self.ended {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Msg::Data(d)) => {
+                    self.cur = d;
+                    self.pos = 0;
+                }
+                Ok(Msg::End) => self.ended = true,
+                Err(_) => return Err(io::Error::other("upload source failed")),
+            }
+        }
+        let n = buf.len().min(self.cur.len() - self.pos);
+        buf[..n].copy_from_slice(&self.cur[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn channel_reader_needs_an_explicit_end() {
+        let (tx, rx) = sync_channel(4);
+        let mut r = ChannelReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+            ended: false,
+        };
+        tx.send(Msg::Data(b"abc".to_vec())).unwrap();
+        drop(tx);
+        let mut buf = [0u8; 2];
+        assert_eq!(r.read(&mut buf).unwrap(), 2);
+        assert_eq!(r.read(&mut buf).unwrap(), 1);
+        assert!(
+            r.read(&mut buf).is_err(),
+            "a vanished sender must not look like EOF"
+        );
+
+        let (tx, rx) = sync_channel(4);
+        let mut r = ChannelReader {
+            rx,
+            cur: Vec::new(),
+            pos: 0,
+            ended: false,
+        };
+        tx.send(Msg::Data(b"xy".to_vec())).unwrap();
+        tx.send(Msg::End).unwrap();
+        let mut out = Vec::new();
+        r.read_to_end(&mut out).unwrap();
+        assert_eq!(out, b"xy");
+    }
+
+    #[test]
+    fn pump_hashes_counts_and_checks_size() {
+        let data = vec![7u8; CHUNK * 2 + 5];
+        let (tx, rx) = sync_channel(8);
+        let (n, d) = pump(&mut &data[..], &tx, Some(data.len() as u64), true).unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(
+            d.unwrap(),
+            format!("sha256:{}", hex::encode(Sha256::digest(&data)))
+        );
+        let got: Vec<_> = rx.try_iter().collect();
+        assert!(matches!(got.last(), Some(Msg::End)));
+
+        let (tx, _rx) = sync_channel(8);
+        let e = pump(&mut &data[..], &tx, Some(10), false).unwrap_err();
+        assert!(e.to_string().contains("size mismatch: expected 10"), "{e}");
+        let (tx, rx) = sync_channel(8);
+        let e = pump(&mut &data[..], &tx, Some(data.len() as u64 + 1), false).unwrap_err();
+        assert!(e.to_string().contains("size mismatch"), "{e}");
+        assert!(!rx.try_iter().any(|m| matches!(m, Msg::End)));
+    }
+}
