@@ -85,10 +85,8 @@ pub fn compress<'a>(
         CompressionFormat::Gzip => {
             // Level 6 is skopeo's (pgzip) default; clamp to gzip's range.
             let lvl = level.unwrap_or(6).clamp(1, 9) as u32;
-            Ok(Box::new(flate2::read::GzEncoder::new(
-                BufReader::with_capacity(BUF_SIZE, r),
-                flate2::Compression::new(lvl),
-            )))
+            // Both cores: pigz-style block-parallel gzip.
+            Ok(Box::new(crate::pargz::ParGzEncoder::new(r, lvl)))
         }
         CompressionFormat::Zstd | CompressionFormat::ZstdChunked => {
             let lvl = level.unwrap_or(3).clamp(1, 20);

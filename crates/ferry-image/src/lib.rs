@@ -16,6 +16,7 @@ pub mod context;
 pub mod copy;
 pub mod error;
 pub mod inspect;
+mod pargz;
 pub mod transport;
 pub mod types;
 
