@@ -3,3 +3,7 @@
 pub mod policy;
 
 pub use policy::{PolicyContext, PolicyError, PolicyInput};
+pub mod auth;
+pub mod certs;
+pub mod registries;
+pub mod registries_d;

@@ -182,6 +182,8 @@ impl Read for BlobStream {
                     return Ok(n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                // Everything arrived; only the end of the exchange failed.
+                Err(_) if self.size.is_some_and(|s| self.offset >= s) => return Ok(0),
                 Err(e) => self.resume(e)?,
             }
         }

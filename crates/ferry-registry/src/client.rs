@@ -73,7 +73,11 @@ impl Req {
         }
     }
 
+    /// Adds a header (skipped if `value` is empty or invalid).
     pub fn header(mut self, name: reqwest::header::HeaderName, value: &str) -> Req {
+        if value.is_empty() {
+            return self;
+        }
         if let Ok(v) = HeaderValue::from_str(value) {
             self.headers.insert(name, v);
         }
@@ -304,21 +308,22 @@ impl Inner {
                 }
             };
             let status = resp.status().as_u16();
-            if status == 401 && !reauthed {
-                if let Some(s) = scopes.as_mut() {
-                    let ch = challenges_of(resp.headers());
-                    let extra = insufficient_scope(&ch).filter(|x| !s.contains(x));
-                    if !ch.is_empty() && (auth.is_none() || from_cache || extra.is_some()) {
-                        reauthed = true;
-                        attempt -= 1;
-                        if from_cache {
-                            self.auth.forget(s);
-                        }
-                        self.auth.set_challenges(ch);
-                        s.extend(extra);
-                        drain(resp);
-                        continue;
+            if status == 401
+                && !reauthed
+                && let Some(s) = scopes.as_mut()
+            {
+                let ch = challenges_of(resp.headers());
+                let extra = insufficient_scope(&ch).filter(|x| !s.contains(x));
+                if !ch.is_empty() && (auth.is_none() || from_cache || extra.is_some()) {
+                    reauthed = true;
+                    attempt -= 1;
+                    if from_cache {
+                        self.auth.forget(s);
                     }
+                    self.auth.set_challenges(ch);
+                    s.extend(extra);
+                    drain(resp);
+                    continue;
                 }
             }
             if req.idempotent && is_retryable_status(status) && attempt < policy.max_attempts {
@@ -451,7 +456,7 @@ pub(crate) fn transport_error(method: &Method, url: &Url, e: &reqwest::Error) ->
         || all.contains("tls")
         || all.contains("handshake")
         || all.contains("corrupt message")
-        || all.contains("peer")
+        || all.contains("fatal alert")
     {
         TransportKind::Tls
     } else if e.is_timeout() || all.contains("timed out") {

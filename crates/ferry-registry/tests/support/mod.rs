@@ -2,6 +2,7 @@
 //! a test PKI, and small helpers. Each test binary uses a subset.
 #![allow(dead_code)]
 
+pub mod fake;
 pub mod proxy;
 pub mod registry;
 pub mod tls;

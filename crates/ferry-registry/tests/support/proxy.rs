@@ -14,7 +14,10 @@ pub enum Fault {
     /// Let `after` bytes of the response through, then cut both connections.
     CutResponse { after: usize },
     /// Answer with this raw HTTP response (the proxy adds `Connection: close`).
-    Respond { status_line: String, headers: Vec<String> },
+    Respond {
+        status_line: String,
+        headers: Vec<String>,
+    },
     /// Close the connection without answering.
     Drop,
     /// Forward the request without its `Range` header.
@@ -105,7 +108,10 @@ fn is_request_head(text: &str) -> bool {
 fn serve(client: TcpStream, upstream: TcpStream, sh: Arc<Shared>) {
     // Bytes still allowed through before a cut; `usize::MAX` = no cut armed.
     let budget = Arc::new(Mutex::new(usize::MAX));
-    let (mut c_read, mut u_write) = (client.try_clone().expect("clone"), upstream.try_clone().expect("clone"));
+    let (mut c_read, mut u_write) = (
+        client.try_clone().expect("clone"),
+        upstream.try_clone().expect("clone"),
+    );
     let (mut u_read, mut c_write) = (upstream, client);
     let b2 = budget.clone();
     let down = std::thread::spawn(move || {

@@ -51,7 +51,10 @@ fn yaml_config(dir: &Path, port: u16, o: &Options) -> String {
             pki.server_key.display()
         ));
         if o.client_certs {
-            c.push_str(&format!("    clientcas:\n      - {}\n", pki.ca_cert.display()));
+            c.push_str(&format!(
+                "    clientcas:\n      - {}\n",
+                pki.ca_cert.display()
+            ));
         }
     }
     if !o.htpasswd.is_empty() {
@@ -156,9 +159,28 @@ impl TestRegistry {
     pub fn access_lines(&self, needle: &str) -> Vec<String> {
         self.log()
             .lines()
-            .filter(|l| l.contains("\" ") && l.contains(needle))
+            .filter(|l| l.starts_with("127.0.0.1 - ") && l.contains(needle))
             .map(str::to_string)
             .collect()
+    }
+}
+
+impl TestRegistry {
+    /// Access-log lines containing every needle, waiting (up to 5 s) until there are at
+    /// least `min`: the registry writes a line after the client has its answer.
+    pub fn wait_access(&self, needles: &[&str], min: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v: Vec<String> = self
+                .access_lines("")
+                .into_iter()
+                .filter(|l| needles.iter().all(|n| l.contains(n)))
+                .collect();
+            if v.len() >= min || Instant::now() > deadline {
+                return v;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 }
 

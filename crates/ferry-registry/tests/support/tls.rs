@@ -31,7 +31,15 @@ fn openssl(args: &[&str], cwd: &Path) {
 
 fn ec_key(dir: &Path, name: &str) {
     openssl(
-        &["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", name],
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            name,
+        ],
         dir,
     );
 }

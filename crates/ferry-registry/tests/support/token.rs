@@ -159,7 +159,11 @@ fn jwt(st: &State, user: Option<&str>, scopes: &[String]) -> String {
         if parts.len() < 3 {
             continue;
         }
-        let (typ, name, actions) = (parts[0], parts[1..parts.len() - 1].join(":"), parts[parts.len() - 1]);
+        let (typ, name, actions) = (
+            parts[0],
+            parts[1..parts.len() - 1].join(":"),
+            parts[parts.len() - 1],
+        );
         let asked: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
         let granted: Vec<&str> = if user.is_some() {
             asked
@@ -288,16 +292,30 @@ fn handle(stream: TcpStream, st: &State) {
         match auth.as_deref().and_then(|a| a.strip_prefix("Basic ")) {
             None => Ok(None),
             Some(b) => {
-                let dec = String::from_utf8(STANDARD.decode(b.trim()).unwrap_or_default()).unwrap_or_default();
+                let dec = String::from_utf8(STANDARD.decode(b.trim()).unwrap_or_default())
+                    .unwrap_or_default();
                 let (u, p) = dec.split_once(':').unwrap_or((&dec, ""));
-                if check(u, p) { Ok(Some(u.to_string())) } else { Err(()) }
+                if check(u, p) {
+                    Ok(Some(u.to_string()))
+                } else {
+                    Err(())
+                }
             }
         }
     } else {
         let form = pairs(&String::from_utf8_lossy(&body));
-        let get = |k: &str| form.iter().find(|(kk, _)| kk == k).map(|(_, v)| v.clone()).unwrap_or_default();
+        let get = |k: &str| {
+            form.iter()
+                .find(|(kk, _)| kk == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default()
+        };
         seen.grant_type = Some(get("grant_type"));
-        seen.scopes = get("scope").split(' ').filter(|s| !s.is_empty()).map(str::to_string).collect();
+        seen.scopes = get("scope")
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .collect();
         for (k, v) in &form {
             if k == "scope" && !seen.scopes.contains(v) && !v.contains(' ') {
                 seen.scopes.push(v.clone());
@@ -315,26 +333,26 @@ fn handle(stream: TcpStream, st: &State) {
             _ => Err(()),
         }
     };
-    match result {
-        Err(()) => {
-            seen.status = 401;
-            respond(
-                &mut s,
-                401,
-                &json!({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}),
-            );
-        }
+    // Recorded before answering, so a client that got its answer finds it recorded.
+    let (status, body) = match result {
+        Err(()) => (
+            401,
+            json!({"errors": [{"code": "UNAUTHORIZED", "message": "bad credentials"}]}),
+        ),
         Ok(user) => {
             seen.user = user.clone();
             let token = jwt(st, user.as_deref(), &seen.scopes);
-            let mut resp = json!({"token": token, "access_token": token, "expires_in": st.expires_in});
-            if method == "POST" {
-                if let Some(u) = &user {
-                    resp["refresh_token"] = json!(format!("ferry-refresh.{u}"));
-                }
+            let mut resp =
+                json!({"token": token, "access_token": token, "expires_in": st.expires_in});
+            if method == "POST"
+                && let Some(u) = &user
+            {
+                resp["refresh_token"] = json!(format!("ferry-refresh.{u}"));
             }
-            respond(&mut s, 200, &resp);
+            (200, resp)
         }
-    }
+    };
+    seen.status = status;
     st.seen.lock().expect("lock").push(seen);
+    respond(&mut s, status, &body);
 }
