@@ -45,4 +45,8 @@ pub struct DockerSettings {
     pub cert_dir: Option<PathBuf>,
     pub tls_verify: Option<bool>,
     pub daemon_host: Option<String>,
+    /// Hidden global `--registries-conf` (else `$CONTAINERS_REGISTRIES_CONF`, defaults).
+    pub registries_conf: Option<PathBuf>,
+    /// `--user-agent-prefix`.
+    pub user_agent_prefix: Option<String>,
 }

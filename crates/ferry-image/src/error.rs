@@ -49,12 +49,20 @@ pub enum Error {
     Policy(String),
     #[error("{0}")]
     Other(String),
+    #[error(transparent)]
+    Registry(#[from] ferry_registry::RegistryError),
+    #[error("{0}")]
+    Config(String),
 }
 
 impl Error {
     /// True when skopeo would exit with code 2 (image not found).
     pub fn is_not_found(&self) -> bool {
-        matches!(self, Error::ImageNotFound(_))
+        match self {
+            Error::ImageNotFound(_) => true,
+            Error::Registry(e) => e.is_not_found(),
+            _ => false,
+        }
     }
 
     pub fn io(context: impl Into<String>, source: std::io::Error) -> Error {

@@ -15,8 +15,8 @@
 //! [`InspectOutput::value`] is the same data as JSON for `--format` templates (`Created`
 //! stays an RFC 3339 string: parse it with `GoTime::parse` to print it like Go).
 //!
-//! Differences from skopeo, all deliberate: `RepoTags` is always `[]` here (listing tags
-//! of `docker://` images is the registry client's job, skipped with `--no-tags`); OCI
+//! `RepoTags` lists the repository's tags for transports that have them (`docker://`,
+//! skipped with `--no-tags`), `[]` otherwise. Difference from skopeo, deliberate: OCI
 //! artifacts are described (digest, layers, `ArtifactType`, `Annotations`) instead of
 //! failing with "unsupported image-specific operation" (skopeo#1933).
 
@@ -182,6 +182,11 @@ pub fn inspect(
         .map_err(|e| wrap("Error computing manifest digest", e))?;
     if let Some(named) = image.docker_reference() {
         info.name = named.name();
+    }
+    if !opts.no_tags
+        && let Some(tags) = src.repo_tags()?
+    {
+        info.repo_tags = tags;
     }
     Ok(InspectOutput::Image(Box::new(info)))
 }

@@ -66,3 +66,13 @@ impl RawManifest {
 
 /// One signature, stored opaquely (simple-signing bytes, or a sigstore payload).
 pub type Signature = Vec<u8>;
+
+/// Where a source's blobs live, so a destination on the same registry can mount them
+/// instead of uploading (cross-repository mount).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobLocation {
+    /// `host[:port]` as contacted.
+    pub registry: String,
+    /// Repository path within the registry.
+    pub repo: String,
+}

@@ -142,14 +142,37 @@ impl Engine<'_> {
                 .to_format(&target, new_config.as_ref(), &new_layers)
                 .map_err(|e| Error::manifest(format!("converted to {target}"), e))?
         };
-        let out = RawManifest::new(bytes, target);
-        let out_instance = if as_instance {
-            Some(out.digest().map_err(|e| Error::manifest("instance", e))?)
-        } else {
-            None
-        };
         self.reporter.writing_manifest();
-        self.dest.put_manifest(&out, out_instance.as_ref())?;
+        let mut out = RawManifest::new(bytes, target);
+        let mut fallbacks = plan.fallbacks.iter();
+        let out_instance = loop {
+            let inst = if as_instance {
+                Some(out.digest().map_err(|e| Error::manifest("instance", e))?)
+            } else {
+                None
+            };
+            let err = match self.dest.put_manifest(&out, inst.as_ref()) {
+                Ok(()) => break inst,
+                Err(e) => e,
+            };
+            // A registry that refuses this manifest type: try the next one (c/image's
+            // fallback), as long as the manifest may change.
+            let refused = matches!(&err, Error::Registry(r) if r.is_manifest_invalid());
+            let next = if refused && can_modify {
+                fallbacks.find_map(|fb| {
+                    parsed
+                        .to_format(fb, new_config.as_ref(), &new_layers)
+                        .ok()
+                        .map(|b| RawManifest::new(b, fb.clone()))
+                })
+            } else {
+                None
+            };
+            match next {
+                Some(m2) => out = m2,
+                None => return Err(err),
+            }
+        };
         // skopeo prints this line even when there is nothing to store.
         self.reporter.storing_signatures();
         self.dest.put_signatures(&sigs, out_instance.as_ref())?;
@@ -280,7 +303,14 @@ impl Engine<'_> {
     fn put_config(&self, d: &Descriptor, bytes: &[u8]) -> Result<()> {
         let info = blob_info(d);
         let id = self.reporter.blob_started(&d.digest, info.size, true);
-        if self.dest.try_reuse_blob(&info)?.is_some() {
+        let reused = match self.dest.try_reuse_blob(&info)? {
+            Some(b) => Some(b),
+            None => match self.src.blob_location() {
+                Some(loc) => self.dest.try_mount_blob(&info, &loc)?,
+                None => None,
+            },
+        };
+        if reused.is_some() {
             self.reporter.blob_done(id, BlobOutcome::Reused);
             return Ok(());
         }
@@ -402,6 +432,19 @@ impl Engine<'_> {
                 }
                 return Ok(nd);
             }
+        }
+
+        // Same registry: mount from the source repository instead of uploading.
+        if let Some(loc) = self.src.blob_location()
+            && let Some(stored) = self.dest.try_mount_blob(&info, &loc)?
+        {
+            self.reporter.blob_done(id, BlobOutcome::Reused);
+            let mut nd = d.clone();
+            nd.size = stored.size.map_or(nd.size, |s| s as i64);
+            if converting {
+                nd.media_type = self.media_type_for(target, d, None, converting)?;
+            }
+            return Ok(nd);
         }
 
         // One request per blob: sniff the compression on the stream that is then copied.

@@ -5,6 +5,7 @@
 //! [`ImageSource`] / [`ImageDestination`] for its own types.
 
 pub mod dir;
+pub mod docker;
 pub mod docker_archive;
 pub mod oci;
 pub mod oci_archive;
@@ -19,7 +20,7 @@ pub use reference::{ImageRef, parse_image_name};
 
 use crate::context::SystemContext;
 use crate::error::{Error, Result};
-use crate::types::{BlobInfo, BlobReader, PutBlobInfo, RawManifest, Signature};
+use crate::types::{BlobInfo, BlobLocation, BlobReader, PutBlobInfo, RawManifest, Signature};
 
 /// What a destination wants done to layers on the way in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +73,15 @@ pub trait ImageSource: Send + Sync {
     fn signatures(&self, _instance: Option<&Digest>) -> Result<Vec<Signature>> {
         Ok(Vec::new())
     }
+    /// The tags of the image's repository (inspect's `RepoTags`); `None` when the
+    /// transport has no such notion.
+    fn repo_tags(&self) -> Result<Option<Vec<String>>> {
+        Ok(None)
+    }
+    /// Where the blobs live, when a destination could mount them from there.
+    fn blob_location(&self) -> Option<BlobLocation> {
+        None
+    }
 }
 
 /// An opened image destination. Dropping it without `commit` must leave the target as
@@ -80,6 +90,11 @@ pub trait ImageDestination: Send + Sync {
     fn properties(&self) -> &DestinationProperties;
     /// Returns the stored blob's info if the destination already has it (no copy needed).
     fn try_reuse_blob(&self, _info: &BlobInfo) -> Result<Option<BlobInfo>> {
+        Ok(None)
+    }
+    /// Tries to make the blob available without copying it from `from` (a registry
+    /// cross-repository mount). `None` when that is not possible.
+    fn try_mount_blob(&self, _info: &BlobInfo, _from: &BlobLocation) -> Result<Option<BlobInfo>> {
         Ok(None)
     }
     /// Writes one blob. The engine guarantees that `data` returns an error instead of EOF
@@ -111,6 +126,7 @@ impl ImageRef {
             ImageRef::DockerArchive(r) => {
                 Ok(Box::new(docker_archive::DockerArchiveSource::open(r, ctx)?))
             }
+            ImageRef::Docker(r) => Ok(Box::new(docker::DockerSource::open(r, ctx)?)),
             other => Err(not_implemented(other, "reading from")),
         }
     }
@@ -126,6 +142,7 @@ impl ImageRef {
             ImageRef::DockerArchive(r) => Ok(Box::new(
                 docker_archive::DockerArchiveDestination::open(r, ctx)?,
             )),
+            ImageRef::Docker(r) => Ok(Box::new(docker::DockerDestination::open(r, ctx)?)),
             ImageRef::Sif(_) => Err(Error::Unsupported(
                 "Writing images to sif is not supported: sif images can only be read from".into(),
             )),
@@ -141,6 +158,7 @@ impl ImageRef {
     pub fn delete(&self, ctx: &SystemContext) -> Result<()> {
         match self {
             ImageRef::Oci(r) => oci::delete(r, ctx),
+            ImageRef::Docker(r) => docker::delete(r, ctx),
             ImageRef::Dir(_)
             | ImageRef::DockerArchive(_)
             | ImageRef::OciArchive(_)

@@ -1,0 +1,111 @@
+//! Writing an image to a registry: HEAD before upload, cross-repository mount from the
+//! source repository when both are on the same registry (no cache needed), streamed
+//! uploads, manifests by digest (list instances) or by the reference's tag.
+
+use std::io::Read;
+
+use ferry_manifest::mime;
+use ferry_reference::{Digest, Named};
+use ferry_registry::{Access, Registry, UploadBody};
+
+use super::{connect, manifest_reference, registries_conf};
+use crate::context::SystemContext;
+use crate::error::{Error, Result};
+use crate::transport::reference::DockerRef;
+use crate::transport::{DestinationProperties, ImageDestination, LayerCompression};
+use crate::types::{BlobInfo, BlobLocation, PutBlobInfo, RawManifest};
+
+pub struct DockerDestination {
+    reg: Registry,
+    named: Named,
+    props: DestinationProperties,
+}
+
+impl DockerDestination {
+    pub fn open(r: &DockerRef, ctx: &SystemContext) -> Result<DockerDestination> {
+        let conf = registries_conf(ctx)?;
+        conf.check_not_blocked(&r.named.name())
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let insecure = conf.is_insecure(r.named.domain());
+        let reg = connect(&r.named, ctx, &conf, insecure, Access::Push)?;
+        Ok(DockerDestination {
+            reg,
+            named: r.named.clone(),
+            props: DestinationProperties {
+                supported_manifest_types: Some(vec![
+                    mime::OCI_MANIFEST,
+                    mime::DOCKER_V2S2,
+                    mime::DOCKER_V2S1_SIGNED,
+                    mime::DOCKER_V2S1,
+                    mime::OCI_INDEX,
+                    mime::DOCKER_V2_LIST,
+                ]),
+                desired_layer_compression: LayerCompression::Compress,
+                supports_signatures: false,
+                parallel_put_blob: true,
+                needs_known_size: false,
+                supports_lists: true,
+            },
+        })
+    }
+
+    fn repo(&self) -> &str {
+        self.named.path()
+    }
+}
+
+impl ImageDestination for DockerDestination {
+    fn properties(&self) -> &DestinationProperties {
+        &self.props
+    }
+
+    fn try_reuse_blob(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
+        let head = self.reg.head_blob(self.repo(), &info.digest.to_string())?;
+        Ok(head.map(|h| BlobInfo {
+            digest: info.digest.clone(),
+            size: h.size.or(info.size),
+            media_type: info.media_type.clone(),
+        }))
+    }
+
+    fn try_mount_blob(&self, info: &BlobInfo, from: &BlobLocation) -> Result<Option<BlobInfo>> {
+        if from.registry != self.named.domain() || from.repo == self.repo() {
+            return Ok(None);
+        }
+        let mounted = self
+            .reg
+            .mount_blob(self.repo(), &info.digest.to_string(), &from.repo)?;
+        Ok(mounted.then(|| info.clone()))
+    }
+
+    fn put_blob(&self, data: &mut dyn Read, info: &PutBlobInfo) -> Result<BlobInfo> {
+        let digest = info.digest.as_ref().map(|d| d.to_string());
+        let up = self.reg.put_blob(
+            self.repo(),
+            digest.as_deref(),
+            info.size,
+            UploadBody::Stream(data),
+        )?;
+        let digest =
+            Digest::parse(&up.digest).map_err(|e| Error::Other(format!("uploaded blob: {e}")))?;
+        Ok(BlobInfo {
+            digest,
+            size: Some(up.size),
+            media_type: info.media_type.clone(),
+        })
+    }
+
+    fn put_manifest(&self, m: &RawManifest, instance: Option<&Digest>) -> Result<()> {
+        let reference = match instance {
+            Some(d) => d.to_string(),
+            None => manifest_reference(&self.named),
+        };
+        self.reg
+            .put_manifest(self.repo(), &reference, &m.bytes, &m.mime)?;
+        Ok(())
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        Ok(())
+    }
+}
