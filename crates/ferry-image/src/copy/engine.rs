@@ -15,7 +15,7 @@ use super::{CopyOptions, ListSelection, ManifestFormat};
 use crate::compression;
 use crate::error::{Error, Result};
 use crate::transport::{DestinationProperties, ImageDestination, ImageRef, ImageSource};
-use crate::types::{BlobInfo, PutBlobInfo, RawManifest};
+use crate::types::{BlobInfo, PutBlobInfo, RawManifest, Signature};
 
 /// Default number of blobs in flight (skopeo's `maxParallelDownloads`).
 pub const DEFAULT_PARALLEL: usize = 6;
@@ -55,17 +55,7 @@ impl Engine<'_> {
             None
         };
         self.reporter.getting_signatures();
-        let sigs = if self.opts.remove_signatures {
-            Vec::new()
-        } else {
-            self.src.signatures(instance.as_ref())?
-        };
-        if !sigs.is_empty() && !self.props.supports_signatures {
-            return Err(Error::Unsupported(format!(
-                "Can not copy signatures to {}: Pushing signatures to this destination is not supported",
-                self.dest_ref
-            )));
-        }
+        let sigs = self.source_signatures(instance.as_ref())?;
         let cannot_modify = self.cannot_modify(!sigs.is_empty());
         let forced = self.opts.format.map(|f| match f {
             ManifestFormat::Oci => mime::OCI_MANIFEST,
@@ -204,17 +194,7 @@ impl Engine<'_> {
             )));
         }
         self.reporter.getting_list_signatures();
-        let sigs = if self.opts.remove_signatures {
-            Vec::new()
-        } else {
-            self.src.signatures(None)?
-        };
-        if !sigs.is_empty() && !self.props.supports_signatures {
-            return Err(Error::Unsupported(format!(
-                "Can not copy signatures to {}: Pushing signatures to this destination is not supported",
-                self.dest_ref
-            )));
-        }
+        let sigs = self.source_signatures(None)?;
         let cannot_modify = self.cannot_modify(!sigs.is_empty());
         let forced = self.opts.format.map(|f| match f {
             ManifestFormat::Oci => mime::OCI_INDEX,
@@ -270,6 +250,22 @@ impl Engine<'_> {
         self.reporter.storing_list_signatures();
         self.dest.put_signatures(&sigs, None)?;
         Ok(out)
+    }
+
+    /// The signatures to carry over (none with `--remove-signatures`); an error when the
+    /// destination cannot store the ones there are.
+    fn source_signatures(&self, instance: Option<&Digest>) -> Result<Vec<Signature>> {
+        if self.opts.remove_signatures {
+            return Ok(Vec::new());
+        }
+        let sigs = self.src.signatures(instance)?;
+        if !sigs.is_empty() && !self.props.supports_signatures {
+            return Err(Error::Unsupported(format!(
+                "Can not copy signatures to {}: Pushing signatures to this destination is not supported",
+                self.dest_ref
+            )));
+        }
+        Ok(sigs)
     }
 
     fn cannot_modify(&self, has_sigs: bool) -> Option<&'static str> {
