@@ -114,7 +114,14 @@ impl DockerArchiveDestination {
             .chain(ctx.additional_tags.iter())
             .map(RepoTag::from_named)
             .collect();
-        Self::create(&r.path, tags)
+        let mut dest = Self::create(&r.path, tags)?;
+        if ctx.compress {
+            // The compact archive (`--dest-compress`): layers stay compressed (and
+            // uncompressed ones are gzipped), so the archive is the size of the compressed
+            // image. `docker load` and `podman load` detect compressed layer files.
+            dest.props.desired_layer_compression = LayerCompression::Compress;
+        }
+        Ok(dest)
     }
 
     /// Creates an archive at `path` whose image carries `repo_tags`.
