@@ -164,6 +164,19 @@ impl Registry {
     pub fn scheme(&self) -> Result<String, RegistryError> {
         Ok(self.inner.base()?.scheme().to_string())
     }
+
+    /// `GET /v2/` *with* the configured credentials (c/image `CheckAuth`, for `login`;
+    /// [`Registry::ping`] does not authenticate): `Ok` when the registry accepts them. A
+    /// rejection is an error for which [`RegistryError::is_unauthorized`] holds.
+    pub fn check_auth(&self) -> Result<(), RegistryError> {
+        let url = self.inner.url("/v2/")?;
+        let resp = self.inner.send(&Req::new(Method::GET, url, Vec::new()))?;
+        if resp.status().as_u16() == 200 {
+            drain(resp);
+            return Ok(());
+        }
+        Err(registry_error(Operation::Ping, "", &error_answer(resp)))
+    }
 }
 
 impl Inner {

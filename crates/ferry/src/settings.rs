@@ -26,6 +26,8 @@ pub fn global_context(g: &GlobalOptions) -> SystemContext {
     if let Some(v) = g.tls_verify {
         ctx.docker.tls_verify = Some(v);
     }
+    ctx.docker.registries_conf = g.registries_conf.as_ref().map(PathBuf::from);
+    ctx.docker.user_agent_prefix = g.user_agent_prefix.clone();
     ctx
 }
 
@@ -253,6 +255,37 @@ mod tests {
         assert_eq!(ctx.docker.creds, Some(("a".into(), "b".into())));
         assert_eq!(ctx.docker.tls_verify, Some(false));
         assert_eq!(ctx.docker.auth_file, Some(PathBuf::from("/auth.json")));
+    }
+
+    #[test]
+    fn global_registry_settings_reach_both_sides() {
+        let g = GlobalOptions {
+            registries_conf: Some("/r.conf".into()),
+            user_agent_prefix: Some("me/1".into()),
+            tls_verify: Some(false),
+            ..GlobalOptions::default()
+        };
+        let o = ImageOptions {
+            registry_token: Some("tok".into()),
+            cert_dir: Some("/certs".into()),
+            ..ImageOptions::default()
+        };
+        let ctx = image_context(&g, None, &o, None).unwrap();
+        assert_eq!(ctx.docker.registries_conf, Some(PathBuf::from("/r.conf")));
+        assert_eq!(ctx.docker.user_agent_prefix.as_deref(), Some("me/1"));
+        assert_eq!(ctx.docker.tls_verify, Some(false));
+        assert_eq!(ctx.docker.registry_token.as_deref(), Some("tok"));
+        assert_eq!(ctx.docker.cert_dir, Some(PathBuf::from("/certs")));
+        let anon = ImageOptions {
+            no_creds: true,
+            ..ImageOptions::default()
+        };
+        assert!(
+            image_context(&g, None, &anon, None)
+                .unwrap()
+                .docker
+                .no_creds
+        );
     }
 
     #[test]

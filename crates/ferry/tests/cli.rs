@@ -399,19 +399,7 @@ fn unimplemented_commands_parse_then_fail() {
     assert_eq!(stderr(&o), "Error: sync is not implemented yet\n");
     let o = expect(&["sync", "a", "b"], 1);
     assert!(stderr(&o).contains("A source transport must be specified"));
-    let o = expect(
-        &[
-            "login",
-            "-u",
-            "x",
-            "-p",
-            "y",
-            "--tls-verify=false",
-            "quay.io",
-        ],
-        1,
-    );
-    assert_eq!(stderr(&o), "Error: login is not implemented yet\n");
+    // login/logout are implemented: tests/registry_auth.rs.
     let o = expect(&["generate-sigstore-key", "--output-prefix", "/tmp/k"], 1);
     assert_eq!(
         stderr(&o),

@@ -2,7 +2,7 @@
 //! layouts with the harness (the big image and the fixtures come from `make-test-image`).
 //!
 //! Usage:
-//!   bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]... [--format oci|schema2]
+//!   bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]...
 //!       a "debian-like" image: layer 1 is a tar of real files taken from the host
 //!       (default /usr/bin, /usr/lib/x86_64-linux-gnu, /usr/share, an equal share of
 //!       --size each, files in name order), layer 2 adds 4 MiB of text, layer 3 holds a
@@ -20,12 +20,12 @@ use std::process::ExitCode;
 
 use ferry_test::big::parse_size;
 use ferry_test::fixtures::TAG;
-use ferry_test::image::{ImageSpec, ManifestFormat, write_image};
+use ferry_test::image::{ImageSpec, write_image};
 use ferry_test::layer::{Content, Entry, LayerCompression, LayerSpec};
 use ferry_test::layout::OciLayout;
 
-const USAGE: &str = "usage: bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]... \
-                     [--format oci|schema2]\n       bench-images many DIR [--layers N]";
+const USAGE: &str = "usage: bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]...\n       \
+                     bench-images many DIR [--layers N]";
 
 const DEFAULT_ROOTS: [&str; 3] = ["/usr/bin", "/usr/lib/x86_64-linux-gnu", "/usr/share"];
 /// Files bigger than this are skipped (a rootfs is mostly small files).
@@ -107,7 +107,7 @@ fn walk(dir: &Path, limit: u64, out: &mut Collected) -> io::Result<()> {
 }
 
 /// The spec of the rootfs image.
-fn rootfs_spec(roots: &[PathBuf], size: u64, format: ManifestFormat) -> io::Result<ImageSpec> {
+fn rootfs_spec(roots: &[PathBuf], size: u64) -> io::Result<ImageSpec> {
     let share = size / (roots.len().max(1) as u64);
     let mut c = Collected::default();
     for r in roots {
@@ -144,7 +144,6 @@ fn rootfs_spec(roots: &[PathBuf], size: u64, format: ManifestFormat) -> io::Resu
         ],
     );
     Ok(ImageSpec {
-        format,
         layers: vec![
             LayerSpec::new("ADD rootfs.tar.gz /", c.entries),
             data,
@@ -222,7 +221,7 @@ fn cli(args: &[String]) -> Result<String, String> {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     match a.as_slice() {
         ["rootfs", dir, rest @ ..] => {
-            let (mut size, mut roots, mut format) = (120u64 << 20, Vec::new(), ManifestFormat::Oci);
+            let (mut size, mut roots) = (120u64 << 20, Vec::new());
             let mut it = rest.iter();
             while let Some(flag) = it.next() {
                 let v = it
@@ -231,13 +230,6 @@ fn cli(args: &[String]) -> Result<String, String> {
                 match *flag {
                     "--size" => size = parse_size(v).ok_or_else(|| format!("bad size {v:?}"))?,
                     "--from" => roots.push(PathBuf::from(v)),
-                    "--format" => {
-                        format = match *v {
-                            "oci" => ManifestFormat::Oci,
-                            "schema2" => ManifestFormat::Schema2,
-                            _ => return Err(format!("bad format {v:?}\n{USAGE}")),
-                        }
-                    }
                     _ => return Err(format!("unknown option {flag}\n{USAGE}")),
                 }
             }
@@ -248,7 +240,7 @@ fn cli(args: &[String]) -> Result<String, String> {
                     .filter(|p| p.is_dir())
                     .collect();
             }
-            let spec = rootfs_spec(&roots, size, format).map_err(|e| e.to_string())?;
+            let spec = rootfs_spec(&roots, size).map_err(|e| e.to_string())?;
             write(Path::new(dir), &spec).map_err(|e| format!("writing {dir}: {e}"))
         }
         ["many", dir, rest @ ..] => {
@@ -316,7 +308,7 @@ mod tests {
                 .any(|e| matches!(e, Entry::Symlink { target, .. } if target == "a"))
         );
         let out = t.path().join("img");
-        let msg = write(&out, &rootfs_spec(&[src], 6500, ManifestFormat::Oci)?)?;
+        let msg = write(&out, &rootfs_spec(&[src], 6500)?)?;
         assert!(msg.contains("3 layers"), "{msg}");
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Command;
-use ferry_image::transport::parse_image_name;
+use ferry_image::transport::{ImageRef, parse_image_name};
 
 use super::flags::{self, ImageOptions, RetryOptions};
 use super::{Invocation, TRANSPORTS};
@@ -35,8 +35,20 @@ pub fn run(inv: &Invocation<'_>) -> Result<()> {
         &ImageOptions::from_matches(m, ""),
         None,
     )?;
-    retry::if_necessary(RetryOptions::from_matches(m), || {
-        image.delete(&ctx)?;
-        Ok(())
+    retry::if_necessary(RetryOptions::from_matches(m), || match image.delete(&ctx) {
+        Err(e) if e.is_not_found() => Err(not_found(&image, e).into()),
+        r => Ok(r?),
     })
+}
+
+/// A missing image: skopeo's text for registries (c/image `deleteImage`), still an
+/// "image not found" error (exit status 2).
+fn not_found(image: &ImageRef, e: ferry_image::Error) -> ferry_image::Error {
+    match image {
+        ImageRef::Docker(r) => ferry_image::Error::ImageNotFound(format!(
+            "Unable to delete {}. Image may not exist or is not stored with a v2 Schema in a v2 registry",
+            r.named
+        )),
+        _ => e,
+    }
 }

@@ -68,8 +68,14 @@ pub fn run(inv: &Invocation<'_>) -> Result<()> {
     let retry_opts = RetryOptions::from_matches(m);
     let data = if transport == "docker" {
         let repo = docker_repository(input)?;
-        let _ = (&ctx, retry_opts);
-        bail!("listing tags of docker://{repo} is not implemented yet");
+        let tags = retry::if_necessary(retry_opts, || {
+            ferry_image::transport::docker::list_tags(&repo, &ctx)
+                .context("Error listing repository tags")
+        })?;
+        TagsData {
+            repository: repo.name(),
+            tags,
+        }
     } else {
         let image =
             parse_image_name(input).with_context(|| format!("Cannot parse reference {input:?}"))?;
@@ -93,8 +99,7 @@ fn docker_repository(input: &str) -> Result<ferry_reference::Named> {
     let Some(name) = input.strip_prefix("docker://") else {
         bail!("docker: image reference {input} does not start with docker://");
     };
-    let named = ferry_reference::Named::parse_normalized(name)
-        .with_context(|| format!("Cannot parse reference {input:?}"))?;
+    let named = ferry_reference::Named::parse_normalized(name)?;
     if !named.is_name_only() {
         bail!("No tag or digest allowed in reference");
     }

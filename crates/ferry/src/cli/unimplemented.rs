@@ -14,9 +14,7 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "require-signed",
     "command-timeout",
     "registries.d",
-    "registries-conf",
     "tls-details",
-    "user-agent-prefix",
     // Signing (copy, sync).
     "sign-by",
     "sign-by-sq-fingerprint",

@@ -121,11 +121,12 @@ pub fn list_tags(named: &Named, ctx: &SystemContext) -> Result<Vec<String>> {
     Ok(reg.list_tags(named.path())?)
 }
 
-/// Checks credentials against a registry (`skopeo login`): pings `/v2/` with them.
+/// Checks credentials against a registry (`skopeo login`): `GET /v2/` authenticated
+/// with them (a bare ping would accept any password).
 pub fn check_auth(named_registry: &Named, ctx: &SystemContext) -> Result<()> {
     let conf = registries_conf(ctx)?;
     let insecure = conf.is_insecure(named_registry.domain());
     let reg = connect(named_registry, ctx, &conf, insecure, Access::Pull)?;
-    reg.ping()?;
+    reg.check_auth()?;
     Ok(())
 }
