@@ -1,5 +1,5 @@
 //! The [`Registry`] handle and its request engine: one shared `reqwest` blocking client
-//! per registry configuration, the `/v2/` ping that picks the scheme (https, then http
+//! per registry configuration, the `/v2/` ping that picks the scheme (https; http first
 //! when insecure) and learns the auth challenges, and `send`, which adds authorization,
 //! retries idempotent requests (backoff, `Retry-After`) and re-authenticates once on 401.
 
@@ -211,8 +211,12 @@ impl Inner {
 
     fn ping_now(&self) -> Result<Url, RegistryError> {
         let ctx = format!("pinging container registry {}", self.cfg.host);
+        // Insecure registries: plain HTTP first. A TLS port answers an HTTP request at
+        // once with 400 (then https is tried), while a plain-HTTP port (Go's server) sits
+        // ~50 ms on a TLS ClientHello before answering; credentials are only ever sent
+        // after a 401 challenge, which a TLS port never gives over plain HTTP.
         let schemes: &[&str] = if self.cfg.insecure {
-            &["https", "http"]
+            &["http", "https"]
         } else {
             &["https"]
         };
@@ -220,7 +224,9 @@ impl Inner {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let mut last = None;
+            // When every scheme fails, report the plain-HTTP attempt's error, as c/image
+            // does (it tries https, then http, and keeps the last error).
+            let mut last: Option<RegistryError> = None;
             for scheme in schemes {
                 let url =
                     Url::parse(&format!("{scheme}://{}/v2/", self.endpoint_host)).map_err(|e| {
@@ -230,7 +236,11 @@ impl Inner {
                         ))
                     })?;
                 match self.execute(&Method::GET, &url, &HeaderMap::new(), None, None, true) {
-                    Err(e) => last = Some(transport_error(&Method::GET, &url, &e)),
+                    Err(e) => {
+                        if *scheme == "http" || last.is_none() {
+                            last = Some(transport_error(&Method::GET, &url, &e));
+                        }
+                    }
                     Ok(resp) => {
                         let status = resp.status().as_u16();
                         if status == 200 || status == 401 {
@@ -240,7 +250,11 @@ impl Inner {
                             base.set_path("/");
                             return Ok(base);
                         }
-                        last = Some(registry_error(Operation::Ping, "", &error_answer(resp)));
+                        if *scheme == "http" || last.is_none() {
+                            last = Some(registry_error(Operation::Ping, "", &error_answer(resp)));
+                        } else {
+                            drain(resp);
+                        }
                     }
                 }
             }
