@@ -10,6 +10,11 @@ pub fn set_debug(on: bool) {
     DEBUG.store(on, Ordering::Relaxed);
 }
 
+/// Whether `--debug` is on.
+pub fn debug_on() -> bool {
+    debug_enabled()
+}
+
 fn debug_enabled() -> bool {
     DEBUG.load(Ordering::Relaxed)
 }
