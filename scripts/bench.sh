@@ -11,10 +11,13 @@
 #   --smoke        tiny images, 1 run: a quick check of the script and of both tools (CI)
 #   --ferry PATH   the ferry binary (default: target/release/ferry)
 #   --no-build     do not run `cargo build --release` (ferry, make-test-image, bench-images)
+#   --clean        repeat noisy runs (see below) until N clean runs per tool, at most 3N
+#                  attempts; medians then use the clean runs only
 #   --list         print the operations and exit
 #
 # Image set (built with the project's harness, cached in WORKDIR/images):
-#   big       make-test-image big --size 1G --layers 8 (mostly incompressible), pushed as v2s2
+#   big       bench-images big --size 1G --layers 8: make-test-image's big image (mostly
+#             incompressible) at gzip level 6 (stored blocks, like real layers), pushed as v2s2
 #   debian    bench-images rootfs: ~120 MiB of real host files in 3 gzip layers (v2s2),
 #             pushed under 3 tags (12, bookworm, latest)
 #   many      bench-images many: 50 small layers
@@ -42,10 +45,10 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HELPERS="$ROOT/scripts/bench"
-RUNS=""; ONLY=""; SMOKE=0; FERRY=""; BUILD=1; LIST=0
+RUNS=""; ONLY=""; SMOKE=0; FERRY=""; BUILD=1; LIST=0; CLEAN=0
 SLACK_MIB=8                          # tolerated "0 tmp" (buffers, small index files)
 TIMEOUT="${BENCH_TIMEOUT:-900}"      # seconds per run
-usage() { sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 ARGV=("$@")
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -55,6 +58,7 @@ while [ $# -gt 0 ]; do
         --ferry) FERRY="$2"; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --list) LIST=1; shift ;;
+        --clean) CLEAN=1; shift ;;
         -h|--help) usage ;;
         -*) echo "bench.sh: unknown option $1" >&2; usage ;;
         *) break ;;
@@ -63,6 +67,7 @@ done
 [ $# -le 1 ] || usage
 [ -n "$RUNS" ] || { [ "$SMOKE" = 1 ] && RUNS=1 || RUNS=3; }
 case "$RUNS" in '' | *[!0-9]* | 0) echo "bench.sh: bad --runs $RUNS" >&2; exit 2 ;; esac
+if [ "$CLEAN" = 1 ]; then MAX_ATTEMPTS=$((RUNS * 3)); else MAX_ATTEMPTS="$RUNS"; fi
 
 die() { echo "bench.sh: $*" >&2; exit 1; }
 log() { echo "bench.sh: $*" >&2; }
@@ -196,7 +201,7 @@ reg_stop() { # DIR
 }
 reset_b() { reg_stop "$RB"; rm -rf "$RB/data"; reg_start "$RB" "$PB"; }
 
-SPID=""
+SPID=""; LAST_NOISY=0
 cleanup() {
     [ -n "$SPID" ] && { touch "$WORK/stop"; wait "$SPID" 2>/dev/null || true; }
     reg_stop "$RA"; reg_stop "$RB"
@@ -207,18 +212,19 @@ trap cleanup EXIT
 # ------------------------------------------------------------------ images (cached)
 build_image() { # NAME CMD...   (the command writes an OCI layout at $IMG/NAME)
     local name="$1"; shift
-    [ -f "$IMG/$name.complete" ] && return 0
-    rm -rf "${IMG:?}/$name"
+    local how="${*/#$ROOT\//}"   # the command, minus the checkout path, names the cache entry
+    [ "$(cat "$IMG/$name.complete" 2>/dev/null || true)" = "$how" ] && return 0
+    rm -rf "${IMG:?}/$name" "$IMG/$name.complete"
     log "building image $name: $*"
     "$@" >"$LOGS/image-$name.log" 2>&1 || { cat "$LOGS/image-$name.log" >&2; die "building $name failed"; }
-    touch "$IMG/$name.complete"
+    echo "$how" > "$IMG/$name.complete"
 }
 if [ "$SMOKE" = 1 ]; then
     build_image big "$MTI" fixture oci "$IMG/big"
     build_image debian "$BIMG" rootfs "$IMG/debian" --size 2M
     build_image many "$BIMG" many "$IMG/many" --layers 5
 else
-    build_image big "$MTI" big "$IMG/big" --size 1G --layers 8
+    build_image big "$BIMG" big "$IMG/big" --size 1G --layers 8 --level 6
     build_image debian "$BIMG" rootfs "$IMG/debian" --size 110M
     build_image many "$BIMG" many "$IMG/many" --layers 50
 fi
@@ -245,11 +251,11 @@ if [ "$(cat "$RA/pushed" 2>/dev/null || true)" != "$MARK" ]; then
     push --all "oci:$IMG/multiarch:latest" "docker://$A/bench/multiarch:latest"
     echo "$MARK" > "$RA/pushed"
 fi
-if [ ! -f "$FIX/big.oci.tar.complete" ]; then
+if [ "$(cat "$FIX/big.oci.tar.complete" 2>/dev/null || true)" != "$MARK" ]; then
     log "writing the oci-archive fixture (skopeo)"
     rm -f "$FIX/big.oci.tar"
     "${SKOPEO[@]}" --tmpdir "$TMPD" copy -q "oci:$IMG/big:latest" "oci-archive:$FIX/big.oci.tar:latest" >/dev/null
-    touch "$FIX/big.oci.tar.complete"
+    echo "$MARK" > "$FIX/big.oci.tar.complete"
 fi
 
 # ------------------------------------------------------------------ measuring
@@ -338,6 +344,7 @@ run_one() {
         "$regcpu" "$foreign" "$noisy" "$l0" "$l1" "$problem" "$lg.err" >> "$RES"
     printf 'bench.sh: %-22s %-6s run %s: %-7s wall %7ss  rss %6s KiB  cpu %s+%s s  tmp %s MiB  reg cpu %s s  foreign %s s  load %s→%s\n' \
         "$op" "$tool" "$run" "$status" "$wall" "$rss" "$us" "$ss" "$((tmpdisk >> 20))" "$regcpu" "$foreign" "$l0" "$l1" >&2
+    LAST_NOISY="$noisy"
     [ "$status" = ok ] || { tail -n 3 "$lg.err" | sed 's/^/    /' >&2; return 1; }
 }
 
@@ -351,13 +358,20 @@ for line in "${OP_LINES[@]}"; do
     if [ -n "$ONLY" ] && ! [[ "$name" =~ $ONLY ]]; then continue; fi
     printf '%s\t%s\t%s\t%s\n' "$name" "$label" "$target" "$zero" >> "$OPS_TSV"
     read -r -a args <<< "$argstr"
-    failed_ferry=0; failed_skopeo=0
-    for run in $(seq "$RUNS"); do
+    failed_ferry=0; failed_skopeo=0; runs_ferry=0; runs_skopeo=0; clean_ferry=0; clean_skopeo=0
+    for run in $(seq "$MAX_ATTEMPTS"); do
         if [ $((run % 2)) = 1 ]; then order=(ferry skopeo); else order=(skopeo ferry); fi
+        ran=0
         for tool in "${order[@]}"; do
             v="failed_$tool"; [ "${!v}" = 1 ] && continue
+            if [ "$CLEAN" = 1 ]; then c="clean_$tool"; [ "${!c}" -ge "$RUNS" ] && continue
+            else c="runs_$tool"; [ "${!c}" -ge "$RUNS" ] && continue; fi
+            ran=1
             run_one "$name" "$tool" "$run" "$prep" "$watch" "$check" "${args[@]}" || printf -v "$v" 1
+            c="runs_$tool"; printf -v "$c" '%s' $(( ${!c} + 1 ))
+            c="clean_$tool"; [ "$LAST_NOISY" = 0 ] && printf -v "$c" '%s' $(( ${!c} + 1 ))
         done
+        [ "$ran" = 1 ] || break
     done
 done
 END="$(date -u '+%H:%M UTC')"
@@ -380,7 +394,7 @@ EOF
     echo "Command: \`scripts/bench.sh ${ARGV[*]}\` — $START to $END, $NCPU CPUs ($(lscpu 2>/dev/null | awk -F': +' '/Model name/ {print $2; exit}'))."
     echo "ferry: $("$FERRY" --version 2>&1 | head -n1); $(skopeo --version); Distribution $(/usr/bin/docker-registry --version 2>/dev/null | awk '{print $3}')."
     echo "Images ($SET set): big $(img_line big); debian $(img_line debian), 3 tags; many $(img_line many); multiarch $(img_line multiarch)."
-    echo "Medians of $RUNS run(s) per tool. tmp disk = peak minus final size of (destination dir + TMPDIR + /var/tmp); registry storage is not counted. \"0 tmp\" allows $SLACK_MIB MiB."
+    echo "Medians of $RUNS run(s) per tool$([ "$CLEAN" = 1 ] && echo ", clean runs only (noisy runs repeated, at most $MAX_ATTEMPTS attempts)"). tmp disk = peak minus final size of (destination dir + TMPDIR + /var/tmp); registry storage is not counted. \"0 tmp\" allows $SLACK_MIB MiB."
     echo
     "$PY" "$HELPERS/summary.py" "$RES" "$OPS_TSV" "$SLACK_MIB"
 } > "$WORK/summary.md"

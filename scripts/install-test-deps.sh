@@ -31,6 +31,8 @@ declare -A PROVIDES=(
     [gcc]=/usr/bin/gcc
     [make]=/usr/bin/make
     [pkg-config]=/usr/bin/pkg-config
+    [docker.io]=/usr/sbin/dockerd
+    [podman]=/usr/bin/podman
 )
 missing=()
 for pkg in "${!PROVIDES[@]}"; do

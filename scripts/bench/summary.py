@@ -37,6 +37,8 @@ def tool_summary(rows):
         return {"status": "not run"}
     bad = [r for r in rows if r["status"] != "ok"]
     ok = [r for r in rows if r["status"] == "ok"]
+    # Runs disturbed by other load are left out when there are clean ones.
+    ok = [r for r in ok if r["noisy"] != "1"] or ok
     s = {"runs": len(rows), "noisy": sum(r["noisy"] == "1" for r in rows)}
     if bad:
         r = bad[0]
@@ -123,7 +125,9 @@ def main():
     noisy = sum(r["noisy"] == "1" for r in rows)
     if loads:
         print("\nLoad average (1 min) around the runs: %.2f-%.2f; %d of %d runs were noisy "
-              "(foreign CPU > 10%% of wall x CPUs)." % (min(loads), max(loads), noisy, len(rows)))
+              "(foreign CPU > 10%% of wall x CPUs). \"runs (noisy)\": runs per tool (f = ferry, "
+              "s = skopeo) and how many of them were noisy; medians use the clean runs when there "
+              "are any." % (min(loads), max(loads), noisy, len(rows)))
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ pub mod copy;
 pub mod error;
 pub mod inspect;
 mod pargz;
+pub mod sync;
 pub mod transport;
 pub mod types;
 

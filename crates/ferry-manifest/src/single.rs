@@ -11,8 +11,10 @@ use crate::mime::{
 use crate::oci::{OciManifestWire, oci_descriptor};
 use crate::parse::{Fields, validate_unambiguous};
 use crate::schema1::Schema1;
+use crate::schema1_write::{self, Schema1Options, Schema1Output};
 use crate::schema2::{Schema2Descriptor, Schema2Wire};
 use crate::{Descriptor, ManifestError, gojson};
+use ferry_reference::Digest;
 
 /// One layer as the copy engine sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +179,107 @@ impl ImageManifest {
         }
     }
 
+    /// Whether converting to `target_mime` needs the layers' DiffIDs (schema1 to schema2
+    /// or OCI: the config is rebuilt, c/image `UpdatedImageNeedsLayerDiffIDs`).
+    pub fn needs_diff_ids(&self, target_mime: &str) -> bool {
+        matches!(self.kind, Kind::Schema1(_)) && matches!(target_mime, DOCKER_V2S2 | OCI_MANIFEST)
+    }
+
+    /// The config blob a manifest of `target_mime` needs when it is not the source's
+    /// config blob as is:
+    /// - schema1 → schema2: built from the history (c/image `ToSchema2Config`), with
+    ///   `diff_ids` — one per layer of [`Self::layers`], base first; the throwaway
+    ///   layers' entries are ignored;
+    /// - schema1 → OCI: the same, then converted to an OCI config;
+    /// - schema2 → OCI: see [`Self::converted_config`].
+    ///
+    /// `Ok(None)`: the source's config is kept (or the target, schema1, has none).
+    pub fn target_config(
+        &self,
+        target_mime: &str,
+        source_config: Option<&[u8]>,
+        diff_ids: Option<&[Digest]>,
+    ) -> Result<Option<Vec<u8>>, ManifestError> {
+        match (&self.kind, target_mime) {
+            (Kind::Schema1(s), DOCKER_V2S2 | OCI_MANIFEST) => {
+                let infos = s.layer_infos();
+                let diff_ids = diff_ids.ok_or_else(|| {
+                    ManifestError::Invalid(
+                        "converting a schema1 manifest needs the layers' DiffIDs".into(),
+                    )
+                })?;
+                if diff_ids.len() != infos.len() {
+                    return Err(ManifestError::Invalid(format!(
+                        "Internal error: collected {} DiffID values, but schema1 manifest has {} fsLayers",
+                        diff_ids.len(),
+                        infos.len()
+                    )));
+                }
+                let kept: Vec<String> = diff_ids
+                    .iter()
+                    .zip(&infos)
+                    .filter(|(_, l)| !l.empty_layer)
+                    .map(|(d, _)| d.to_string())
+                    .collect();
+                let config = s.to_schema2_config(&kept)?;
+                if target_mime == OCI_MANIFEST {
+                    Ok(Some(crate::config::docker_config_to_oci(&config)?))
+                } else {
+                    Ok(Some(config))
+                }
+            }
+            (Kind::Schema2(_), OCI_MANIFEST) => match source_config {
+                Some(c) => self.converted_config(target_mime, c),
+                None => Err(ManifestError::Invalid(
+                    "converting schema2 to OCI needs the config blob".into(),
+                )),
+            },
+            _ => Ok(None),
+        }
+    }
+
+    /// Writes a signed schema1 manifest (`--format v2s1`) from this one, with `layers` as
+    /// copied (the complete list, base first, as [`Self::layers`] returns it):
+    /// - schema2/OCI sources: c/image `convertToManifestSchema1`; `config` is the source
+    ///   config blob; OCI artifacts, and layers whose (given) media types Docker cannot
+    ///   express, are errors;
+    /// - schema1 sources: the layers and (with `opts.reference`) the embedded reference
+    ///   are updated, and the manifest is re-signed.
+    ///
+    /// When the result uses the gzipped empty layer, the destination must be given that
+    /// blob ([`crate::schema1_write::GZIPPED_EMPTY_LAYER`]).
+    pub fn to_schema1(
+        &self,
+        config: Option<&[u8]>,
+        layers: &[Descriptor],
+        opts: &Schema1Options<'_>,
+    ) -> Result<Schema1Output, ManifestError> {
+        let new: Vec<Digest> = layers.iter().map(|l| l.digest.clone()).collect();
+        let source: Vec<Digest> = self
+            .layers()
+            .into_iter()
+            .map(|l| l.descriptor.digest)
+            .collect();
+        let need_config = || {
+            config.ok_or_else(|| {
+                ManifestError::Invalid("converting to schema1 needs the config blob".into())
+            })
+        };
+        match &self.kind {
+            Kind::Schema1(s) => schema1_write::from_schema1(s, &new, opts),
+            Kind::Schema2(_) => schema1_write::from_image(&source, &new, need_config()?, opts),
+            Kind::Oci(m) => {
+                if m.config.media_type != OCI_CONFIG {
+                    return Err(ManifestError::NonImageArtifact(m.config.media_type.clone()));
+                }
+                for l in layers {
+                    mime::docker_layer_type(&l.media_type).map_err(ManifestError::Conversion)?;
+                }
+                schema1_write::from_image(&source, &new, need_config()?, opts)
+            }
+        }
+    }
+
     /// Serialises a new manifest of `target_mime` from this one, with the given config
     /// (`None`: keep the current one) and layers (the complete, possibly updated list).
     ///
@@ -187,8 +290,11 @@ impl ImageManifest {
     ///   annotations of the given layers are kept;
     /// - OCI → schema2: fails for artifacts, zstd, encrypted and unknown layer types; OCI-only
     ///   fields are dropped; the config blob is kept;
-    /// - anything to or from schema1, and any list type: an error (schema1 targets need
-    ///   signing, schema1 sources need DiffIDs; a later issue).
+    /// - schema1 → schema2/OCI: `config` must describe the blob from
+    ///   [`Self::target_config`]; throwaway layers are dropped; layers without a media type
+    ///   get the gzip one (c/image's choice);
+    /// - schema1 targets: an error, use [`Self::to_schema1`] (it needs a signing key);
+    ///   list targets: an error.
     ///
     /// Output is Go's `json.Marshal` form, byte-identical to skopeo's.
     pub fn to_format(
@@ -207,16 +313,48 @@ impl ImageManifest {
         }
         if mime::is_schema1(target_mime) {
             return Err(unsupported(
-                "writing schema1 needs DiffIDs and signing (not implemented yet)",
+                "writing schema1 needs a signing key (use to_schema1)",
             ));
         }
         if !matches!(target_mime, DOCKER_V2S2 | OCI_MANIFEST) {
             return Err(ManifestError::UnsupportedType(target_mime.to_string()));
         }
         match (&self.kind, target_mime) {
-            (Kind::Schema1(_), _) => Err(unsupported(
-                "converting schema1 needs the layers' DiffIDs (not implemented yet)",
-            )),
+            (Kind::Schema1(s), _) => {
+                let config = config.ok_or_else(|| {
+                    ManifestError::Invalid(
+                        "converting schema1 needs the config built from its history and DiffIDs"
+                            .into(),
+                    )
+                })?;
+                let infos = s.layer_infos();
+                if layers.len() != infos.len() {
+                    return Err(ManifestError::Invalid(format!(
+                        "Error converting image: layer edits for {} layers vs {} existing layers",
+                        layers.len(),
+                        infos.len()
+                    )));
+                }
+                let kept: Vec<Descriptor> = layers
+                    .iter()
+                    .zip(&infos)
+                    .filter(|(_, info)| !info.empty_layer)
+                    .map(|(l, _)| {
+                        let mut d = l.clone();
+                        if d.media_type.is_empty() {
+                            d.media_type = mime::DOCKER_LAYER_GZIP.to_string();
+                        }
+                        d
+                    })
+                    .collect();
+                if target_mime == DOCKER_V2S2 {
+                    let mut c = config.clone();
+                    c.media_type = DOCKER_CONFIG.to_string();
+                    write_schema2(DOCKER_V2S2, &c, &kept)
+                } else {
+                    write_oci_from_docker(config, &kept)
+                }
+            }
             (Kind::Schema2(m), DOCKER_V2S2) => {
                 write_schema2(&m.media_type, config.unwrap_or(&m.config), layers)
             }
@@ -226,30 +364,7 @@ impl ImageManifest {
                         "converting schema2 to OCI needs the converted config's descriptor".into(),
                     )
                 })?;
-                let layers = layers
-                    .iter()
-                    .map(|l| {
-                        let mut d = Descriptor::new(
-                            mime::oci_layer_type(&l.media_type)
-                                .map_err(ManifestError::Conversion)?,
-                            l.digest.clone(),
-                            l.size,
-                        );
-                        d.urls = l.urls.clone();
-                        d.annotations = l.annotations.clone();
-                        Ok(d)
-                    })
-                    .collect::<Result<Vec<_>, ManifestError>>()?;
-                let wire = OciManifestWire {
-                    schema_version: 2,
-                    media_type: OCI_MANIFEST.to_string(),
-                    artifact_type: String::new(),
-                    config: Descriptor::new(OCI_CONFIG, config.digest.clone(), config.size),
-                    layers: Some(layers),
-                    subject: None,
-                    annotations: None,
-                };
-                Ok(gojson::to_vec(&wire)?)
+                write_oci_from_docker(config, layers)
             }
             (Kind::Oci(m), OCI_MANIFEST) => {
                 let mut wire = (**m).clone();
@@ -281,6 +396,37 @@ impl ImageManifest {
             }
         }
     }
+}
+
+/// An OCI manifest from Docker-typed parts (c/image `convertToManifestOCI1`): media
+/// types mapped one to one, only digest, size, urls and annotations of the layers kept.
+fn write_oci_from_docker(
+    config: &Descriptor,
+    layers: &[Descriptor],
+) -> Result<Vec<u8>, ManifestError> {
+    let layers = layers
+        .iter()
+        .map(|l| {
+            let mut d = Descriptor::new(
+                mime::oci_layer_type(&l.media_type).map_err(ManifestError::Conversion)?,
+                l.digest.clone(),
+                l.size,
+            );
+            d.urls = l.urls.clone();
+            d.annotations = l.annotations.clone();
+            Ok(d)
+        })
+        .collect::<Result<Vec<_>, ManifestError>>()?;
+    let wire = OciManifestWire {
+        schema_version: 2,
+        media_type: OCI_MANIFEST.to_string(),
+        artifact_type: String::new(),
+        config: Descriptor::new(OCI_CONFIG, config.digest.clone(), config.size),
+        layers: Some(layers),
+        subject: None,
+        annotations: None,
+    };
+    Ok(gojson::to_vec(&wire)?)
 }
 
 /// A schema2 manifest with Docker media types (OCI ones mapped, c/image

@@ -45,9 +45,14 @@ fn convert(bytes: &[u8], target: &str) -> Outcome {
     let result = match parse(bytes, "") {
         Ok(Manifest::Image(m)) => {
             let layers: Vec<Descriptor> = m.layers().into_iter().map(|l| l.descriptor).collect();
-            // schema2→OCI needs the converted config's descriptor.
+            // schema2→OCI and schema1→anything need the converted config's descriptor.
+            let diff_ids = vec![Digest::sha256_of(b"layer"); layers.len()];
             let config = m
-                .converted_config(target, b"{\"architecture\":\"amd64\",\"os\":\"linux\"}")
+                .target_config(
+                    target,
+                    Some(b"{\"architecture\":\"amd64\",\"os\":\"linux\"}"),
+                    Some(&diff_ids),
+                )
                 .ok()
                 .flatten()
                 .map(|c| Descriptor::new(OCI_CONFIG, Digest::sha256_of(&c), c.len() as i64));
@@ -96,8 +101,8 @@ fn every_source_to_every_target() {
             [
                 Unsupported,
                 Unsupported,
-                Unsupported,
-                Unsupported,
+                Mime(DOCKER_V2S2),
+                Mime(OCI_MANIFEST),
                 Unsupported,
                 Unsupported,
                 UnknownTarget,
@@ -109,8 +114,8 @@ fn every_source_to_every_target() {
             [
                 Unsupported,
                 Unsupported,
-                Unsupported,
-                Unsupported,
+                Mime(DOCKER_V2S2),
+                Mime(OCI_MANIFEST),
                 Unsupported,
                 Unsupported,
                 UnknownTarget,

@@ -317,3 +317,136 @@ fn schema1_to_schema2_config_matches_skopeo() -> R {
     assert_eq!(String::from_utf8(cfg)?, text("schema1/to-v2s2-config.json"));
     Ok(())
 }
+
+/// A stand-in key: schema1 payloads (and so digests) do not depend on the signature.
+struct DummyKey;
+impl ferry_manifest::jws::JwsSigner for DummyKey {
+    fn public_key_xy(&self) -> ([u8; 32], [u8; 32]) {
+        ([7; 32], [9; 32])
+    }
+    fn sign_es256(&self, _data: &[u8]) -> Result<Vec<u8>, String> {
+        Ok(vec![1; 64])
+    }
+}
+
+fn schema1_opts<'a>(reference: Option<(&'a str, &'a str)>) -> ferry_manifest::Schema1Options<'a> {
+    ferry_manifest::Schema1Options {
+        reference,
+        signer: &DummyKey,
+        time: "2024-01-01T00:00:00Z",
+    }
+}
+
+#[test]
+fn schema2_to_schema1_payload_matches_skopeo() -> R {
+    // skopeo's schema1 fixture was written from docker-image by `copy --format v2s1` to
+    // dir: (no reference): same payload, hence the same digest, whatever the key.
+    let source = image("docker-image/manifest.json");
+    let cfg = blob("docker-image", &source.config().ok_or("config")?.digest);
+    let out = source.to_schema1(Some(&cfg), &layers(&source), &schema1_opts(None))?;
+    assert!(out.uses_empty_layer);
+    let expected = fixture("schema1/manifest.json");
+    assert_eq!(
+        String::from_utf8(ferry_manifest::schema1::signed_payload(&out.bytes)?)?,
+        String::from_utf8(ferry_manifest::schema1::signed_payload(&expected)?)?
+    );
+    assert_eq!(
+        ferry_manifest::digest(&out.bytes)?.to_string(),
+        text("schema1/digest.txt").trim()
+    );
+    assert_eq!(
+        ferry_manifest::guess_mime_type(&out.bytes),
+        DOCKER_V2S1_SIGNED
+    );
+    // A reference is embedded as name and tag.
+    let named = source.to_schema1(
+        Some(&cfg),
+        &layers(&source),
+        &schema1_opts(Some(("library/busybox", "v1"))),
+    )?;
+    let v: serde_json::Value = serde_json::from_slice(&named.bytes)?;
+    assert_eq!(v["name"], "library/busybox");
+    assert_eq!(v["tag"], "v1");
+    Ok(())
+}
+
+#[test]
+fn schema1_to_schema1_resigns_and_renames() -> R {
+    let m = image("schema1/manifest.json");
+    let same = m.to_schema1(None, &layers(&m), &schema1_opts(None))?;
+    // Same payload (c/image re-marshals compactly, as skopeo wrote it), new signature.
+    assert_eq!(
+        ferry_manifest::digest(&same.bytes)?.to_string(),
+        text("schema1/digest.txt").trim()
+    );
+    assert_ne!(same.bytes, fixture("schema1/manifest.json"));
+    let renamed = m.to_schema1(None, &layers(&m), &schema1_opts(Some(("a/b", ""))))?;
+    let v: serde_json::Value = serde_json::from_slice(&renamed.bytes)?;
+    assert_eq!(
+        (v["name"].as_str(), v["tag"].as_str()),
+        (Some("a/b"), Some(""))
+    );
+    assert!(
+        m.to_schema1(None, &layers(&m)[1..], &schema1_opts(None))
+            .is_err()
+    );
+    Ok(())
+}
+
+#[test]
+fn schema1_to_v2s2_manifest_matches_skopeo() -> R {
+    let source = image("docker-image/manifest.json");
+    let source_cfg = ferry_manifest::config::ImageConfig::parse(&blob(
+        "docker-image",
+        &source.config().ok_or("config")?.digest,
+    ))?;
+    let m = image("schema1/manifest.json");
+    assert!(m.needs_diff_ids(DOCKER_V2S2) && m.needs_diff_ids(OCI_MANIFEST));
+    assert!(!m.needs_diff_ids(DOCKER_V2S1_SIGNED) && !source.needs_diff_ids(OCI_MANIFEST));
+    // One DiffID per schema1 layer (base first); the throwaway one is ignored.
+    let real: Vec<Digest> = source_cfg
+        .diff_ids()
+        .iter()
+        .map(|d| Digest::parse(d))
+        .collect::<Result<_, _>>()?;
+    let throwaway = Digest::sha256_of(b"ignored");
+    let diff_ids = vec![real[0].clone(), throwaway, real[1].clone()];
+    let cfg = m
+        .target_config(DOCKER_V2S2, None, Some(&diff_ids))?
+        .ok_or("config")?;
+    assert_eq!(
+        String::from_utf8(cfg.clone())?,
+        text("schema1/to-v2s2-config.json")
+    );
+    let desc = Descriptor::new("", Digest::sha256_of(&cfg), cfg.len() as i64);
+    // Layers as copied: sizes known after the copy.
+    let sizes: Vec<i64> = layers(&source).iter().map(|l| l.size).collect();
+    let mut copied = layers(&m);
+    copied[0].size = sizes[0];
+    copied[2].size = sizes[1];
+    let out = m.to_format(DOCKER_V2S2, Some(&desc), &copied)?;
+    assert_eq!(String::from_utf8(out)?, text("schema1/to-v2s2.json"));
+    // To OCI: the config is converted, media types mapped.
+    let oci_cfg = m
+        .target_config(OCI_MANIFEST, None, Some(&diff_ids))?
+        .ok_or("oci config")?;
+    assert_eq!(
+        oci_cfg,
+        docker_config_to_oci(&text("schema1/to-v2s2-config.json").into_bytes())?
+    );
+    let desc = Descriptor::new(
+        OCI_CONFIG,
+        Digest::sha256_of(&oci_cfg),
+        oci_cfg.len() as i64,
+    );
+    let out: serde_json::Value =
+        serde_json::from_slice(&m.to_format(OCI_MANIFEST, Some(&desc), &copied)?)?;
+    assert_eq!(out["layers"].as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        out["layers"][0]["mediaType"],
+        "application/vnd.oci.image.layer.v1.tar+gzip"
+    );
+    // Wrong DiffID count: an error, not a wrong config.
+    assert!(m.target_config(DOCKER_V2S2, None, Some(&real)).is_err());
+    Ok(())
+}

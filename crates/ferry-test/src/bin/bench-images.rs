@@ -1,5 +1,5 @@
 //! `bench-images`: the extra images of `scripts/bench.sh` (issue 6), written as OCI
-//! layouts with the harness (the big image and the fixtures come from `make-test-image`).
+//! layouts with the harness (the fixtures come from `make-test-image`).
 //!
 //! Usage:
 //!   bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]...
@@ -10,6 +10,10 @@
 //!   bench-images many DIR [--layers N]
 //!       a small image of N layers (default 50): a 1 MiB base plus N-1 layers of
 //!       1.2-26 KiB (text and random data alternately)
+//!   bench-images big DIR [--size BYTES[K|M|G]] [--layers N] [--level L]
+//!       `make-test-image big` compressed at gzip level L (default 6): level 1 of the
+//!       harness gives fixed-Huffman blocks that expand random data and are slow to
+//!       inflate; gzip/pigz -6 store incompressible data (stored blocks), as real layers do
 //!
 //! The rootfs image depends on the host's files: it is reproducible on one machine only,
 //! which is all a benchmark cache needs.
@@ -18,14 +22,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use ferry_test::big::parse_size;
+use ferry_test::big::{big_spec, parse_size};
 use ferry_test::fixtures::TAG;
 use ferry_test::image::{ImageSpec, write_image};
 use ferry_test::layer::{Content, Entry, LayerCompression, LayerSpec};
 use ferry_test::layout::OciLayout;
 
 const USAGE: &str = "usage: bench-images rootfs DIR [--size BYTES[K|M|G]] [--from PATH]...\n       \
-                     bench-images many DIR [--layers N]";
+                     bench-images many DIR [--layers N]\n       \
+                     bench-images big DIR [--size BYTES[K|M|G]] [--layers N] [--level L]";
 
 const DEFAULT_ROOTS: [&str; 3] = ["/usr/bin", "/usr/lib/x86_64-linux-gnu", "/usr/share"];
 /// Files bigger than this are skipped (a rootfs is mostly small files).
@@ -251,6 +256,32 @@ fn cli(args: &[String]) -> Result<String, String> {
             };
             write(Path::new(dir), &many_spec(layers)).map_err(|e| format!("writing {dir}: {e}"))
         }
+        ["big", dir, rest @ ..] => {
+            let (mut size, mut layers, mut level) = (1u64 << 30, 8u32, 6u32);
+            let mut it = rest.iter();
+            while let Some(flag) = it.next() {
+                let v = it
+                    .next()
+                    .ok_or_else(|| format!("{flag} needs a value\n{USAGE}"))?;
+                match *flag {
+                    "--size" => size = parse_size(v).ok_or_else(|| format!("bad size {v:?}"))?,
+                    "--layers" => {
+                        layers = v.parse().map_err(|_| format!("bad layer count {v:?}"))?
+                    }
+                    "--level" => {
+                        level = v
+                            .parse()
+                            .ok()
+                            .filter(|l| *l <= 9)
+                            .ok_or_else(|| format!("bad gzip level {v:?}"))?
+                    }
+                    _ => return Err(format!("unknown option {flag}\n{USAGE}")),
+                }
+            }
+            let mut spec = big_spec(size, layers);
+            spec.compression = LayerCompression::Gzip(level);
+            write(Path::new(dir), &spec).map_err(|e| format!("writing {dir}: {e}"))
+        }
         _ => Err(USAGE.to_string()),
     }
 }
@@ -281,6 +312,24 @@ mod tests {
             let n = many_layer_len(i);
             assert!((1200..=1200 + 25 * 1024).contains(&n), "{i}: {n}");
         }
+    }
+
+    #[test]
+    fn big_at_level_6_does_not_expand_random_data() -> io::Result<()> {
+        let t = tempfile::tempdir()?;
+        let layout = OciLayout::create(t.path())?;
+        let mut spec = big_spec(1 << 20, 1);
+        spec.compression = LayerCompression::Gzip(6);
+        let img = write_image(&layout, &spec)?;
+        let l = &img.layers[0].digests;
+        // Stored blocks: a few bytes of framing, and the text part compresses.
+        assert!(
+            l.size < l.uncompressed_size,
+            "{} >= {}",
+            l.size,
+            l.uncompressed_size
+        );
+        Ok(())
     }
 
     #[test]
