@@ -98,6 +98,9 @@ impl Reporter for LineReporter {
     fn storing_signatures(&self) {
         self.line("Storing signatures");
     }
+    fn storing_list_signatures(&self) {
+        self.line("Storing list signatures");
+    }
     fn skipping_existing(&self) {
         self.line("Skipping: image already present at destination");
     }
@@ -209,6 +212,9 @@ impl Reporter for BarReporter {
     }
     fn storing_signatures(&self) {
         self.line("Storing signatures");
+    }
+    fn storing_list_signatures(&self) {
+        self.line("Storing list signatures");
     }
     fn skipping_existing(&self) {
         self.line("Skipping: image already present at destination");

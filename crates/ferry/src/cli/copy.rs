@@ -182,10 +182,23 @@ pub fn run(inv: &Invocation<'_>) -> Result<()> {
         "Copying {src} to {dest} ({:?}, format {:?}, parallel {})",
         opts.list_selection, opts.format, opts.parallel
     ));
+    let extra = ferry_image::copy::ExtraCopyOptions {
+        strip_removed_platforms: flags::get_bool(m, "strip-removed-platforms"),
+        remove_list_signatures: flags::get_bool(m, "remove-list-signatures"),
+        force_compress_format: flags::get_bool(m, "dest-force-compress-format"),
+        precompute_digests: flags::get_bool(m, "dest-precompute-digests"),
+    };
     let reporter = progress::reporter(flags::get_bool(m, "quiet"));
     let digestfile = flags::get_nonempty(m, "digestfile");
     retry::if_necessary(RetryOptions::from_matches(m), || {
-        let result = ferry_image::copy::copy_image(&src, &dest, &opts, reporter.as_ref())?;
+        let result = ferry_image::copy::copy_image_ext(
+            &src,
+            &dest,
+            &opts,
+            &extra,
+            reporter.as_ref(),
+            &|r, ctx| r.open_destination(ctx),
+        )?;
         if let Some(path) = &digestfile {
             fs_err::write(path, result.digest.to_string())
                 .with_context(|| format!("Failed to write digest to file {path:?}"))?;
@@ -194,12 +207,13 @@ pub fn run(inv: &Invocation<'_>) -> Result<()> {
     })
 }
 
-/// skopeo's `warnAboutIneffectiveOptions`.
+/// skopeo's `warnAboutIneffectiveOptions`. `--dest-compress` also works for
+/// `docker-archive:` in ferry: it writes the compact archive (layers kept compressed).
 fn warn_ineffective_dest_options(dest: &ImageRef, d: &DestOptions) {
     if matches!(dest, ImageRef::Dir(_)) {
         return;
     }
-    if d.compress {
+    if d.compress && !matches!(dest, ImageRef::DockerArchive(_)) {
         logging::warn("--dest-compress can only be used if the destination transport is 'dir'");
     }
     if d.decompress {

@@ -26,12 +26,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "encryption-key",
     "encrypt-layer",
     "decryption-key",
-    // List handling not in CopyOptions yet.
-    "remove-list-signatures",
-    "strip-removed-platforms",
-    // Destination options without a SystemContext field yet.
-    "dest-precompute-digests",
-    "dest-force-compress-format",
     // inspect
     "manifest-digest",
 ];
