@@ -11,6 +11,7 @@
 //! blocking `Read`/`Write` codec, and archive writers need `Seek`. Plain threads keep each
 //! stage a small `Read` adapter, with no executor hops, at no measurable cost.
 
+pub mod blobcache;
 pub mod compression;
 pub mod context;
 pub mod copy;

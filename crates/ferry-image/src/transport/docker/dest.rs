@@ -9,6 +9,7 @@ use ferry_reference::{Digest, Named};
 use ferry_registry::{Access, Registry, UploadBody};
 
 use super::{connect, manifest_reference, registries_conf};
+use crate::blobcache;
 use crate::context::SystemContext;
 use crate::error::{Error, Result};
 use crate::transport::reference::DockerRef;
@@ -60,12 +61,26 @@ impl ImageDestination for DockerDestination {
     }
 
     fn try_reuse_blob(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
-        let head = self.reg.head_blob(self.repo(), &info.digest.to_string())?;
-        Ok(head.map(|h| BlobInfo {
-            digest: info.digest.clone(),
-            size: h.size.or(info.size),
-            media_type: info.media_type.clone(),
-        }))
+        let digest = info.digest.to_string();
+        if let Some(h) = self.reg.head_blob(self.repo(), &digest)? {
+            blobcache::record_location(&digest, self.named.domain(), self.repo());
+            return Ok(Some(BlobInfo {
+                digest: info.digest.clone(),
+                size: h.size.or(info.size),
+                media_type: info.media_type.clone(),
+            }));
+        }
+        // Other repositories of this registry known (from earlier runs) to hold it.
+        for from in blobcache::candidates(&digest, self.named.domain(), self.repo())
+            .into_iter()
+            .take(3)
+        {
+            if self.reg.mount_blob(self.repo(), &digest, &from)? {
+                blobcache::record_location(&digest, self.named.domain(), self.repo());
+                return Ok(Some(info.clone()));
+            }
+        }
+        Ok(None)
     }
 
     fn try_mount_blob(&self, info: &BlobInfo, from: &BlobLocation) -> Result<Option<BlobInfo>> {
@@ -75,6 +90,9 @@ impl ImageDestination for DockerDestination {
         let mounted = self
             .reg
             .mount_blob(self.repo(), &info.digest.to_string(), &from.repo)?;
+        if mounted {
+            blobcache::record_location(&info.digest.to_string(), self.named.domain(), self.repo());
+        }
         Ok(mounted.then(|| info.clone()))
     }
 
@@ -88,6 +106,7 @@ impl ImageDestination for DockerDestination {
         )?;
         let digest =
             Digest::parse(&up.digest).map_err(|e| Error::Other(format!("uploaded blob: {e}")))?;
+        blobcache::record_location(&up.digest, self.named.domain(), self.repo());
         Ok(BlobInfo {
             digest,
             size: Some(up.size),
@@ -106,6 +125,7 @@ impl ImageDestination for DockerDestination {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
+        blobcache::flush();
         Ok(())
     }
 }

@@ -6,6 +6,7 @@ use ferry_reference::{Digest, Named};
 use ferry_registry::{Access, Registry, RegistryError};
 
 use super::{connect, manifest_reference, registries_conf};
+use crate::blobcache;
 use crate::context::SystemContext;
 use crate::error::{Error, Result};
 use crate::transport::ImageSource;
@@ -94,6 +95,11 @@ impl ImageSource for DockerSource {
             .get_blob(self.named.path(), &info.digest.to_string(), info.size)
             .map_err(|e: RegistryError| Error::Registry(e))?;
         let size = stream.size();
+        blobcache::record_location(
+            &info.digest.to_string(),
+            self.named.domain(),
+            self.named.path(),
+        );
         Ok((Box::new(stream), size))
     }
 
@@ -106,5 +112,12 @@ impl ImageSource for DockerSource {
             registry: self.named.domain().to_string(),
             repo: self.named.path().to_string(),
         })
+    }
+}
+
+impl Drop for DockerSource {
+    /// Saves what this pull learned about blob locations (a hint for later pushes).
+    fn drop(&mut self) {
+        blobcache::flush();
     }
 }
