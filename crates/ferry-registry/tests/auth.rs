@@ -9,9 +9,9 @@ mod support;
 use std::io::Read;
 
 use ferry_registry::{Access, Credential, Registry, RegistryConfig, UploadBody};
-use support::registry::{Options, TestRegistry};
-use support::tls::Pki;
-use support::token::TokenServer;
+use ferry_test::registry::{Options, Registry as TestRegistry};
+use ferry_test::tls::Pki;
+use ferry_test::token::TokenServer;
 use support::{SCHEMA2, client, data, manifest, plain, quick_retry, sha256};
 
 fn basic(u: &str, p: &str) -> Option<Credential> {
@@ -41,7 +41,7 @@ fn push_image(r: &Registry, repo: &str, tag: &str) -> Vec<u8> {
 #[test]
 fn htpasswd_basic_auth_over_tls() {
     let pki = Pki::new();
-    let Some(reg) = TestRegistry::start(Options {
+    let Some(reg) = TestRegistry::start_with_or_skip(Options {
         tls: Some(pki.clone()),
         htpasswd: vec![("alice".into(), "wonderland".into())],
         ..Options::default()
@@ -73,8 +73,8 @@ fn htpasswd_basic_auth_over_tls() {
 }
 
 fn token_registry(ts: &TokenServer) -> Option<TestRegistry> {
-    TestRegistry::start(Options {
-        token: Some(ts.registry_options()),
+    TestRegistry::start_with_or_skip(Options {
+        token: Some(ts.auth()),
         ..Options::default()
     })
 }
@@ -136,7 +136,7 @@ fn bearer_tokens_are_fetched_once_per_scope_set() {
         "{last:?}"
     );
     assert!(
-        !reg.wait_access(&["\"DELETE /v2/tok/dst/blobs/uploads/", "\" 204 "], 1)
+        !reg.wait_access(0, &["\"DELETE /v2/tok/dst/blobs/uploads/", "\" 204 "], 1)
             .is_empty(),
         "{}",
         reg.log()

@@ -10,13 +10,13 @@ use std::io::{Cursor, Read};
 use std::time::{Duration, Instant};
 
 use ferry_registry::{Registry, UploadBody};
-use support::proxy::{Fault, FaultProxy};
-use support::registry::{Options, TestRegistry};
+use ferry_test::proxy::{Fault, FaultProxy};
+use ferry_test::registry::{Options, Registry as TestRegistry};
 use support::{SCHEMA2, client, data, manifest, plain, sha256};
 
 fn setup() -> Option<(TestRegistry, FaultProxy, Registry, Registry)> {
-    let reg = TestRegistry::start(Options::default())?;
-    let proxy = FaultProxy::start(reg.port);
+    let reg = TestRegistry::start_with_or_skip(Options::default())?;
+    let proxy = FaultProxy::start(reg.port());
     let direct = client(plain(&reg.host()));
     let via = client(plain(&proxy.host()));
     Some((reg, proxy, direct, via))
@@ -66,7 +66,7 @@ fn broken_download_resumes_with_range() {
         .unwrap();
     assert!(offset > 0 && offset < 1 << 20, "resumed at {offset}");
     assert!(
-        !reg.wait_access(&["/v2/f/big/blobs/", "\" 206 "], 1)
+        !reg.wait_access(0, &["/v2/f/big/blobs/", "\" 206 "], 1)
             .is_empty(),
         "{}",
         reg.log()
@@ -205,7 +205,7 @@ fn failed_patch_restarts_only_rereadable_uploads() {
     assert_eq!(up.digest, want);
     assert_eq!(up.size, blob.len() as u64);
     assert_eq!(
-        reg.wait_access(&["\"POST /v2/f/up/blobs/uploads/"], 2)
+        reg.wait_access(0, &["\"POST /v2/f/up/blobs/uploads/"], 2)
             .len(),
         2
     );
@@ -224,12 +224,12 @@ fn failed_patch_restarts_only_rereadable_uploads() {
         "the caller may retry the whole copy: {e:?}"
     );
     assert_eq!(
-        reg.wait_access(&["\"POST /v2/f/once/blobs/uploads/"], 1)
+        reg.wait_access(0, &["\"POST /v2/f/once/blobs/uploads/"], 1)
             .len(),
         1
     );
     assert!(
-        !reg.wait_access(&["\"DELETE /v2/f/once/blobs/uploads/", "\" 204 "], 1)
+        !reg.wait_access(0, &["\"DELETE /v2/f/once/blobs/uploads/", "\" 204 "], 1)
             .is_empty(),
         "{}",
         reg.log()

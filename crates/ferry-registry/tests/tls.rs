@@ -8,12 +8,12 @@ mod support;
 use std::io::Read;
 
 use ferry_registry::{RegistryConfig, RegistryError, TransportKind, UploadBody};
-use support::registry::{Options, TestRegistry};
-use support::tls::Pki;
+use ferry_test::registry::{Options, Registry as TestRegistry};
+use ferry_test::tls::Pki;
 use support::{client, data, quick_retry};
 
 fn https_registry(client_certs: bool) -> Option<TestRegistry> {
-    TestRegistry::start(Options {
+    TestRegistry::start_with_or_skip(Options {
         tls: Some(Pki::new()),
         client_certs,
         ..Options::default()
@@ -32,7 +32,7 @@ fn private_ca_and_http2() {
     let Some(reg) = https_registry(false) else {
         return;
     };
-    let pki = reg.pki.clone().unwrap();
+    let pki = reg.pki().cloned().unwrap();
     let r = client(RegistryConfig {
         ca_pems: vec![pki.ca_pem()],
         ..cfg(&reg.host())
@@ -118,7 +118,7 @@ fn client_certificates() {
     let Some(reg) = https_registry(true) else {
         return;
     };
-    let pki = reg.pki.clone().unwrap();
+    let pki = reg.pki().cloned().unwrap();
     let with = client(RegistryConfig {
         ca_pems: vec![pki.ca_pem()],
         client_cert: Some(pki.client_pair()),

@@ -1,12 +1,9 @@
-//! Shared test support: real registries in several modes, a token server, a fault proxy,
-//! a test PKI, and small helpers. Each test binary uses a subset.
+//! Test support specific to ferry-registry: a scripted HTTP server ([`fake`]) and small
+//! client/data helpers. Real registries, the token server, the fault proxy and the test
+//! PKI come from `ferry_test`. Each test binary uses a subset.
 #![allow(dead_code)]
 
 pub mod fake;
-pub mod proxy;
-pub mod registry;
-pub mod tls;
-pub mod token;
 
 use std::time::Duration;
 
