@@ -212,9 +212,10 @@ impl Inner {
     fn ping_now(&self) -> Result<Url, RegistryError> {
         let ctx = format!("pinging container registry {}", self.cfg.host);
         // Insecure registries: plain HTTP first. A TLS port answers an HTTP request at
-        // once with 400 (then https is tried), while a plain-HTTP port (Go's server) sits
-        // ~50 ms on a TLS ClientHello before answering; credentials are only ever sent
-        // after a 401 challenge, which a TLS port never gives over plain HTTP.
+        // once with 400 (then https is tried); a plain-HTTP port would otherwise cost a
+        // failed TLS handshake first, whose first use in a process seeds aws-lc's
+        // jitter entropy (25–40 ms of CPU). Credentials are only ever sent after a 401
+        // challenge, which a TLS port never gives over plain HTTP.
         let schemes: &[&str] = if self.cfg.insecure {
             &["http", "https"]
         } else {
