@@ -22,6 +22,15 @@ use crate::retry::backoff;
 const CHUNK: usize = 256 * 1024;
 /// Messages in flight (bounded memory: `CHUNK × DEPTH`).
 const DEPTH: usize = 4;
+/// Blobs up to this size (with known digest and size) go in one `PUT`.
+const SMALL_BLOB: u64 = 1024 * 1024;
+
+/// Reads a whole small source (at most `size` + 1 bytes, so an overlong one is caught).
+fn read_all(r: &mut dyn Read, size: u64) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    r.take(size + 1).read_to_end(&mut buf)?;
+    Ok(buf)
+}
 
 /// `Read + Seek`, as a trait object.
 pub trait ReadSeek: Read + Seek {}
@@ -145,6 +154,15 @@ impl Registry {
             .map_err(|e| RegistryError::Protocol(format!("determining upload URL: {e}")))?;
         drain(resp);
 
+        // Small blobs of known digest and size: one PUT carrying the bytes (a monolithic
+        // upload) instead of PATCH + PUT, one round trip less per blob (a 50-layer image
+        // is latency-bound).
+        if let (Some(d), Some(n)) = (digest, size)
+            && n <= SMALL_BLOB
+        {
+            return self.put_small(repo, &session, scopes, d, n, body);
+        }
+
         let patched = self.patch(&session, &scopes, size, digest.is_none(), body);
         let (resp, count, computed) = match patched {
             Ok(v) => v,
@@ -212,6 +230,68 @@ impl Registry {
             });
         }
         self.cancel_upload(repo, session);
+        let ctx = format!("uploading layer to {commit}");
+        Err(registry_error(Operation::Upload, &ctx, &a).into())
+    }
+
+    /// Monolithic upload of a small blob: its bytes in the closing `PUT ?digest=`.
+    fn put_small(
+        &self,
+        repo: &str,
+        session: &Url,
+        scopes: Vec<String>,
+        digest: &str,
+        size: u64,
+        body: &mut UploadBody<'_>,
+    ) -> Result<UploadedBlob, Failed> {
+        let read = match body {
+            UploadBody::Bytes(b) => Ok(b.to_vec()),
+            UploadBody::Stream(r) => read_all(&mut **r, size),
+            UploadBody::Seekable(r) => read_all(&mut **r, size),
+        };
+        let bytes = match read {
+            Ok(b) if b.len() as u64 == size => b,
+            Ok(b) => {
+                self.cancel_upload(repo, session.clone());
+                return Err(size_mismatch(size, b.len() as u64).into());
+            }
+            Err(e) => {
+                self.cancel_upload(repo, session.clone());
+                return Err(RegistryError::Io {
+                    context: "uploading blob: reading the source".into(),
+                    source: e,
+                }
+                .into());
+            }
+        };
+        let mut commit = session.clone();
+        commit.query_pairs_mut().append_pair("digest", digest);
+        let mut req = Req::new(Method::PUT, commit.clone(), scopes)
+            .header(CONTENT_TYPE, "application/octet-stream");
+        req.body = Some(bytes);
+        let resp = match self.inner.send(&req) {
+            Ok(r) => r,
+            Err(e) => {
+                self.cancel_upload(repo, session.clone());
+                return Err(e.into());
+            }
+        };
+        let status = resp.status().as_u16();
+        if status == 201 {
+            drain(resp);
+            return Ok(UploadedBlob {
+                digest: digest.to_string(),
+                size,
+            });
+        }
+        let a = error_answer(resp);
+        if status == 404 && self.head_blob(repo, digest).ok().flatten().is_some() {
+            return Ok(UploadedBlob {
+                digest: digest.to_string(),
+                size,
+            });
+        }
+        self.cancel_upload(repo, session.clone());
         let ctx = format!("uploading layer to {commit}");
         Err(registry_error(Operation::Upload, &ctx, &a).into())
     }
