@@ -193,8 +193,8 @@ impl RegistriesD {
 
     /// The scopes that apply to `reference`, most specific first, then `default-docker`.
     fn scopes<'a>(&'a self, reference: &Named) -> impl Iterator<Item = &'a LookasideConfig> {
-        let mut keys = vec![identity(reference)];
-        keys.extend(namespaces(reference));
+        let mut keys = vec![reference.policy_identity()];
+        keys.extend(reference.policy_namespaces());
         let scoped: Vec<&LookasideConfig> =
             keys.iter().filter_map(|k| self.docker.get(k)).collect();
         scoped.into_iter().chain(self.default_docker.iter())
@@ -257,42 +257,6 @@ fn parse(text: &str) -> Result<RawFile, String> {
         first.strip_prefix("error: ").unwrap_or(first).to_string()
     })?;
     Ok(raw.unwrap_or_default())
-}
-
-/// `policyconfiguration.DockerReferenceIdentity`: `name:tag`, else `name@digest`.
-fn identity(named: &Named) -> String {
-    let mut s = named.name();
-    if let Some(t) = named.tag() {
-        s.push(':');
-        s.push_str(t);
-    } else if let Some(d) = named.digest() {
-        s.push('@');
-        s.push_str(&d.to_string());
-    }
-    s
-}
-
-/// `policyconfiguration.DockerReferenceNamespaces`: the repository, its parents, the
-/// host, then `*.domain` wildcards of the host without its port.
-fn namespaces(named: &Named) -> Vec<String> {
-    let mut res = Vec::new();
-    let mut name = named.name();
-    loop {
-        res.push(name.clone());
-        match name.rfind('/') {
-            Some(i) => name.truncate(i),
-            None => break,
-        }
-    }
-    if let Some(i) = name.find(':') {
-        name.truncate(i);
-    }
-    let mut host = name.as_str();
-    while let Some(i) = host.find('.') {
-        host = &host[i + 1..];
-        res.push(format!("*.{host}"));
-    }
-    res
 }
 
 #[cfg(test)]

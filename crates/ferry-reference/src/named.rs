@@ -218,6 +218,43 @@ impl Named {
         self.tag.is_none() && self.digest.is_none()
     }
 
+    /// c/image `policyconfiguration.DockerReferenceIdentity`: `name:tag`, else
+    /// `name@digest` (the scope key policy.json and registries.d match first).
+    pub fn policy_identity(&self) -> String {
+        let mut s = self.name();
+        if let Some(t) = &self.tag {
+            s.push(':');
+            s.push_str(t);
+        } else if let Some(d) = &self.digest {
+            s.push('@');
+            s.push_str(&d.to_string());
+        }
+        s
+    }
+
+    /// c/image `policyconfiguration.DockerReferenceNamespaces`: the repository, its
+    /// parent namespaces, the host, then `*.domain` wildcards of the host without port.
+    pub fn policy_namespaces(&self) -> Vec<String> {
+        let mut res = Vec::new();
+        let mut name = self.name();
+        loop {
+            res.push(name.clone());
+            match name.rfind('/') {
+                Some(i) => name.truncate(i),
+                None => break,
+            }
+        }
+        if let Some(i) = name.find(':') {
+            name.truncate(i);
+        }
+        let mut host = name.as_str();
+        while let Some(i) = host.find('.') {
+            host = &host[i + 1..];
+            res.push(format!("*.{host}"));
+        }
+        res
+    }
+
     fn push_tag_and_digest(&self, s: &mut String) {
         if let Some(t) = &self.tag {
             s.push(':');

@@ -404,8 +404,12 @@ impl ImageRef {
     /// default scope applies).
     pub fn policy_configuration_identity(&self) -> String {
         match self {
-            ImageRef::Docker(r) => docker_identity(&r.named),
-            ImageRef::DockerDaemon(r) => r.named.as_ref().map(docker_identity).unwrap_or_default(),
+            ImageRef::Docker(r) => r.named.policy_identity(),
+            ImageRef::DockerDaemon(r) => r
+                .named
+                .as_ref()
+                .map(Named::policy_identity)
+                .unwrap_or_default(),
             ImageRef::Dir(r) => r.resolved.display().to_string(),
             ImageRef::Oci(r) => r.resolved_dir.display().to_string(),
             ImageRef::OciArchive(r) => r.resolved.display().to_string(),
@@ -418,10 +422,12 @@ impl ImageRef {
     /// Less specific policy scopes, most specific first.
     pub fn policy_configuration_namespaces(&self) -> Vec<String> {
         match self {
-            ImageRef::Docker(r) => docker_namespaces(&r.named),
-            ImageRef::DockerDaemon(r) => {
-                r.named.as_ref().map(docker_namespaces).unwrap_or_default()
-            }
+            ImageRef::Docker(r) => r.named.policy_namespaces(),
+            ImageRef::DockerDaemon(r) => r
+                .named
+                .as_ref()
+                .map(Named::policy_namespaces)
+                .unwrap_or_default(),
             ImageRef::Dir(r) => paths::parent_namespaces(&r.resolved),
             ImageRef::Sif(p) => paths::parent_namespaces(&resolve_lossy(p)),
             ImageRef::Oci(r) => paths::self_and_parent_namespaces(&r.resolved_dir),
@@ -443,42 +449,6 @@ fn path_and_name(path: &std::path::Path, name: Option<&str>, index: Option<usize
 fn resolve_lossy(p: &std::path::Path) -> PathBuf {
     let s = p.display().to_string();
     paths::resolve_path_to_fully_explicit(&s).unwrap_or_else(|_| p.to_path_buf())
-}
-
-/// `policyconfiguration.DockerReferenceIdentity`: `name:tag` or `name@digest`.
-fn docker_identity(named: &Named) -> String {
-    let mut s = named.name();
-    if let Some(t) = named.tag() {
-        s.push(':');
-        s.push_str(t);
-    } else if let Some(d) = named.digest() {
-        s.push('@');
-        s.push_str(&d.to_string());
-    }
-    s
-}
-
-/// `policyconfiguration.DockerReferenceNamespaces`: the repository, its parent
-/// namespaces, the host, then `*.domain` wildcards of the host without its port.
-fn docker_namespaces(named: &Named) -> Vec<String> {
-    let mut res = Vec::new();
-    let mut name = named.name();
-    loop {
-        res.push(name.clone());
-        match name.rfind('/') {
-            Some(i) => name.truncate(i),
-            None => break,
-        }
-    }
-    if let Some(i) = name.find(':') {
-        name.truncate(i);
-    }
-    let mut host = name.as_str();
-    while let Some(i) = host.find('.') {
-        host = &host[i + 1..];
-        res.push(format!("*.{host}"));
-    }
-    res
 }
 
 impl fmt::Display for ImageRef {
