@@ -64,7 +64,10 @@ pub fn decompress<'a>(
             BufReader::with_capacity(BUF_SIZE, r),
         ))),
         Algorithm::Zstd => {
-            let d = zstd::stream::read::Decoder::new(r)
+            let mut d = zstd::stream::read::Decoder::new(r)
+                .map_err(|e| Error::io("starting zstd decompression", e))?;
+            // Accept long-window frames (`zstd --long`), as containers/image does.
+            d.window_log_max(31)
                 .map_err(|e| Error::io("starting zstd decompression", e))?;
             Ok(Box::new(d))
         }

@@ -4,61 +4,27 @@
 
 use std::io::{self, Read};
 
-/// A recognised compression format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Compression {
-    Gzip,
-    Zstd,
-    Bzip2,
-    Xz,
-}
-
-impl Compression {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            Compression::Gzip => "gzip",
-            Compression::Zstd => "zstd",
-            Compression::Bzip2 => "bzip2",
-            Compression::Xz => "xz",
-        }
-    }
-}
+/// A recognised compression format (the crate-wide one).
+pub(crate) use crate::compression::Algorithm as Compression;
 
 /// Bytes needed by [`sniff`].
 pub(crate) const SNIFF_LEN: usize = 6;
 
 /// The compression format of a stream starting with `head`, if any.
 pub(crate) fn sniff(head: &[u8]) -> Option<Compression> {
-    if head.starts_with(&[0x1f, 0x8b, 0x08]) {
-        Some(Compression::Gzip)
-    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
-        Some(Compression::Zstd)
-    } else if head.starts_with(b"BZh") {
-        Some(Compression::Bzip2)
-    } else if head.starts_with(&[0xfd, b'7', b'z', b'X', b'Z', 0x00]) {
-        Some(Compression::Xz)
-    } else {
-        None
-    }
+    crate::compression::detect(head)
 }
 
-/// A decoder for `format` over `inner`.
+/// A decoder for `format` over `inner` ([`crate::compression::decompress`], with I/O
+/// errors as archive readers want them).
 pub(crate) fn decoder<'a>(
     format: Compression,
     inner: impl Read + Send + 'a,
 ) -> io::Result<Box<dyn Read + Send + 'a>> {
-    match format {
-        Compression::Gzip => Ok(Box::new(flate2::read::MultiGzDecoder::new(inner))),
-        Compression::Zstd => {
-            let mut d = zstd::stream::read::Decoder::new(inner)?;
-            d.window_log_max(31)?;
-            Ok(Box::new(d))
-        }
-        other => Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            format!("{} compression is not supported", other.name()),
-        )),
-    }
+    crate::compression::decompress(format, Box::new(inner)).map_err(|e| match e {
+        crate::Error::Io(e) | crate::Error::IoAt { source: e, .. } => e,
+        other => io::Error::new(io::ErrorKind::Unsupported, other.to_string()),
+    })
 }
 
 /// Reads up to [`SNIFF_LEN`] bytes (fewer only at EOF).
