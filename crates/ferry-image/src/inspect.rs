@@ -177,15 +177,27 @@ pub fn inspect(
             .map_err(|e| wrap("Error reading OCI-formatted configuration data", e))?;
         return Ok(InspectOutput::Config(Box::new(oci)));
     }
-    let mut info = image_info(src, &manifest)?;
+    // The tag list and the config are independent requests: fetch them at once (one
+    // round trip instead of two). skopeo reads the config first, so its errors win.
+    let (info, tags) = std::thread::scope(|s| {
+        let tags = (!opts.no_tags).then(|| s.spawn(|| src.repo_tags()));
+        let info = image_info(src, &manifest);
+        let tags = match tags.map(|h| h.join()) {
+            None => Ok(None),
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(Error::Other(
+                "listing the repository's tags panicked".into(),
+            )),
+        };
+        (info, tags)
+    });
+    let mut info = info?;
     info.digest = ferry_manifest::digest(&top.bytes)
         .map_err(|e| wrap("Error computing manifest digest", e))?;
     if let Some(named) = image.docker_reference() {
         info.name = named.name();
     }
-    if !opts.no_tags
-        && let Some(tags) = src.repo_tags()?
-    {
+    if let Some(tags) = tags? {
         info.repo_tags = tags;
     }
     Ok(InspectOutput::Image(Box::new(info)))

@@ -180,6 +180,33 @@ impl Registry {
 }
 
 impl Inner {
+    /// The base of request URLs: the pinged one, else the scheme tried first (https, or
+    /// http when insecure) without a ping. `send` confirms or corrects it with the
+    /// first answer (see there), so that most commands save the ping's round trip.
+    fn request_base(&self) -> Result<Url, RegistryError> {
+        if let Some(b) = &*lock(&self.base) {
+            return Ok(b.clone());
+        }
+        let scheme = if self.cfg.insecure { "http" } else { "https" };
+        Url::parse(&format!("{scheme}://{}/", self.endpoint_host)).map_err(|e| {
+            RegistryError::Invalid(format!("invalid registry host {:?}: {e}", self.cfg.host))
+        })
+    }
+
+    fn base_known(&self) -> bool {
+        lock(&self.base).is_some()
+    }
+
+    /// Records `url`'s scheme as the registry's (an answer came back on it).
+    fn confirm_base(&self, url: &Url) {
+        let mut base = lock(&self.base);
+        if base.is_none()
+            && let Ok(b) = Url::parse(&format!("{}://{}/", url.scheme(), self.endpoint_host))
+        {
+            *base = Some(b);
+        }
+    }
+
     /// `https://host/` (or `http://host/`), pinging on first use.
     pub fn base(&self) -> Result<Url, RegistryError> {
         let mut base = lock(&self.base);
@@ -193,7 +220,7 @@ impl Inner {
 
     /// The absolute URL of `path_and_query` (starting with `/v2/`).
     pub fn url(&self, path_and_query: &str) -> Result<Url, RegistryError> {
-        let base = self.base()?;
+        let base = self.request_base()?;
         base.join(path_and_query).map_err(|e| {
             RegistryError::Invalid(format!("invalid request path {path_and_query:?}: {e}"))
         })
@@ -304,9 +331,17 @@ impl Inner {
     /// Sends `req` with authorization, retrying idempotent requests on transport errors
     /// and retryable statuses, and re-authenticating once on a 401 challenge. Returns
     /// whatever final answer the registry gave (callers check the status).
+    ///
+    /// No ping precedes the first request to a registry (containerd does the same): it
+    /// goes to the scheme tried first, and a 401 brings the challenges a ping would
+    /// have. While the scheme is unconfirmed, a transport error or an answer other than
+    /// 2xx/401 triggers the ping: its error is the one reported (skopeo's "pinging
+    /// container registry" texts), and when it finds the other scheme (insecure
+    /// registries) the request is sent again there.
     pub fn send(&self, req: &Req) -> Result<Response, RegistryError> {
         let policy = &self.cfg.retry;
         let mut scopes = req.scopes.clone();
+        let mut url = req.url.clone();
         let mut reauthed = false;
         let mut attempt = 0;
         loop {
@@ -315,19 +350,34 @@ impl Inner {
                 Some(s) => self.authorization(s)?,
                 None => (req.fixed_auth.clone(), false),
             };
+            let probing = scopes.is_some() && !self.base_known();
             let body = req.body.clone().map(Body::from);
-            let result = self.execute(
-                &req.method,
-                &req.url,
-                &req.headers,
-                body,
-                auth.as_ref(),
-                true,
-            );
+            let result = self.execute(&req.method, &url, &req.headers, body, auth.as_ref(), true);
+            if probing {
+                let ok = match &result {
+                    Ok(r) => r.status().is_success() || r.status().as_u16() == 401,
+                    Err(_) => false,
+                };
+                if ok {
+                    self.confirm_base(&url);
+                } else {
+                    let base = self.base()?;
+                    if base.scheme() != url.scheme() {
+                        // The registry is on the other scheme: nothing was done there.
+                        if let Ok(r) = result {
+                            drain(r);
+                        }
+                        let _ = url.set_scheme(base.scheme());
+                        attempt -= 1;
+                        continue;
+                    }
+                    // Same scheme: the answer (or error) stands.
+                }
+            }
             let resp = match result {
                 Ok(r) => r,
                 Err(e) => {
-                    let err = transport_error(&req.method, &req.url, &e);
+                    let err = transport_error(&req.method, &url, &e);
                     if req.idempotent && err.is_retryable() && attempt < policy.max_attempts {
                         std::thread::sleep(backoff(policy, attempt));
                         continue;

@@ -20,11 +20,14 @@
 //!   rustls (aws-lc-rs) with HTTP/2 when the server offers it by ALPN. A [`Registry`] is
 //!   `Clone + Send + Sync` (an `Arc`): one per registry host and configuration, shared
 //!   by all threads, so connections and tokens are reused.
-//! - **Endpoint**: the first request pings `GET /v2/` over https; with
-//!   [`RegistryConfig::insecure`] (`--tls-verify=false`) certificates are not checked
-//!   and plain http is tried when https fails (c/image's order). `docker.io` is
-//!   contacted at `registry-1.docker.io`.
-//! - **Auth** ([`Credential`]): the ping's `WWW-Authenticate` challenges decide. Basic
+//! - **Endpoint**: no ping before the first request (one round trip less; containerd
+//!   does the same): it goes over https, or plain http first with
+//!   [`RegistryConfig::insecure`] (`--tls-verify=false`, certificates not checked).
+//!   Only when that first answer is a transport error or neither 2xx nor 401 does the
+//!   `GET /v2/` ping run (https, then http when insecure): its error is the one
+//!   reported, as skopeo words it, and a request that went to the wrong scheme is sent
+//!   again on the right one. `docker.io` is contacted at `registry-1.docker.io`.
+//! - **Auth** ([`Credential`]): the `WWW-Authenticate` challenges of a 401 decide. Basic
 //!   credentials go as `Authorization: Basic` to a Basic-challenging registry; for a
 //!   Bearer challenge a token is fetched from the realm (`GET` with Basic credentials,
 //!   or anonymous; `POST grant_type=refresh_token` with an identity token) for the

@@ -113,6 +113,39 @@ fn unknown_ca_fails_unless_insecure() {
     );
 }
 
+/// Without an explicit ping: an insecure client's first request goes over plain http,
+/// gets the TLS port's 400, pings, and is sent again over https; a strict client's
+/// first failure reports the ping's error, worded as skopeo's.
+#[test]
+fn first_request_without_ping_finds_the_scheme() {
+    let Some(reg) = https_registry(false) else {
+        return;
+    };
+    let lax = client(RegistryConfig {
+        insecure: true,
+        ..cfg(&reg.host())
+    });
+    let blob = data(5, 1000);
+    let up = lax
+        .put_blob("np/repo", None, None, UploadBody::Bytes(&blob))
+        .unwrap();
+    assert_eq!(lax.scheme().unwrap(), "https");
+    assert_eq!(
+        lax.head_blob("np/repo", &up.digest).unwrap().unwrap().size,
+        Some(blob.len() as u64)
+    );
+
+    let strict = client(cfg(&reg.host()));
+    let e = strict.list_tags("np/repo").unwrap_err();
+    assert!(
+        e.to_string().starts_with(&format!(
+            "pinging container registry {h}: Get \"https://{h}/v2/\": ",
+            h = reg.host()
+        )),
+        "{e}"
+    );
+}
+
 #[test]
 fn client_certificates() {
     let Some(reg) = https_registry(true) else {

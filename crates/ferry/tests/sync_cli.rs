@@ -63,10 +63,33 @@ fn docker_to_dir_matches_skopeo() {
     };
     let fa: Vec<String> = args(&a);
     let sa: Vec<String> = args(&b);
+    let mark = reg.log_mark();
     let fo = ok(
         env.ferry(),
         &fa.iter().map(String::as_str).collect::<Vec<_>>(),
     );
+    // Each blob crossed the network once: the second tag's copies are hard links of the
+    // first's (skopeo fetches and writes them once per tag).
+    let blobs = |d: std::path::PathBuf| -> Vec<(String, u64)> {
+        use std::os::unix::fs::MetadataExt;
+        let mut v: Vec<(String, u64)> = fs_err::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap())
+            .filter(|e| e.file_name().len() == 64)
+            .map(|e| {
+                let ino = e.metadata().unwrap().ino();
+                (e.file_name().to_string_lossy().into_owned(), ino)
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let (one, two) = (blobs(a.join("app:1.0")), blobs(a.join("app:2.0")));
+    assert!(!one.is_empty());
+    assert_eq!(one, two, "the tags' blobs are the same files");
+    // The config is read whole up front by each image's copy (small); layers once.
+    let gets = reg.wait_access(mark, &["\"GET /v2/sync/app/blobs/"], one.len() + 1);
+    assert_eq!(gets.len(), one.len() + 1, "{gets:#?}");
     let so = ok(
         env.skopeo(),
         &sa.iter().map(String::as_str).collect::<Vec<_>>(),

@@ -315,6 +315,7 @@ impl Run<'_> {
                     blobs: layout.join("blobs"),
                 }
             }
+            Target::Dir(path) => Place::Dir { path: path.clone() },
             _ => Place::Other,
         }
     }

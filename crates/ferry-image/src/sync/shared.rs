@@ -7,11 +7,10 @@
 //!   mounted (`POST …/uploads/?mount=`) instead of uploaded; and while one image uploads a
 //!   blob, other images that need it wait for that upload and then mount it, so each blob
 //!   crosses the network once per run;
-//! - OCI layouts (one per repository): a blob committed to another layout of the run is
-//!   hard-linked instead of copied again, so layouts stay self-contained without using
-//!   more disk.
-//!
-//! `dir:` destinations are passed through.
+//! - OCI layouts (one per repository) and `dir:` images (one per tag): a blob committed
+//!   to another layout or directory of the run is hard-linked instead of fetched and
+//!   written again, so each stays self-contained without using more disk (skopeo fetches
+//!   and writes the blob once per tag).
 
 use std::collections::HashMap;
 use std::io::Read;
@@ -85,7 +84,22 @@ pub(crate) enum Place {
     Layout {
         blobs: PathBuf,
     },
+    /// A `dir:` image's directory.
+    Dir {
+        path: PathBuf,
+    },
     Other,
+}
+
+impl Place {
+    /// Where blob `d` lives once a destination at this place is committed.
+    fn committed_blob(&self, d: &Digest) -> Option<PathBuf> {
+        match self {
+            Place::Layout { blobs } => Some(blobs.join(d.algorithm().name()).join(d.hex())),
+            Place::Dir { path } => Some(path.join(crate::transport::dir::blob_name(d))),
+            Place::Registry { .. } | Place::Other => None,
+        }
+    }
 }
 
 struct SharedDest {
@@ -187,6 +201,21 @@ impl SharedDest {
         Ok(r)
     }
 
+    /// `dir:`: the blob from another directory of the run, hard-linked into this one.
+    fn reuse_dir(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
+        if let Some(b) = self.inner()?.try_reuse_blob(info)? {
+            self.note(&info.digest);
+            return Ok(Some(b));
+        }
+        let file = self.ledger.lock()?.files.get(&info.digest).cloned();
+        let Some(file) = file else { return Ok(None) };
+        let r = self.inner()?.try_link_blob(info, &file)?;
+        if r.is_some() {
+            self.note(&info.digest);
+        }
+        Ok(r)
+    }
+
     fn reuse_layout(&self, blobs: &std::path::Path, info: &BlobInfo) -> Result<Option<BlobInfo>> {
         if let Some(b) = self.inner()?.try_reuse_blob(info)? {
             self.note(&info.digest);
@@ -224,6 +253,7 @@ impl ImageDestination for SharedDest {
         match &self.at {
             Place::Registry { host, repo } => self.reuse_registry(host, repo, info),
             Place::Layout { blobs } => self.reuse_layout(blobs, info),
+            Place::Dir { .. } => self.reuse_dir(info),
             Place::Other => self.inner()?.try_reuse_blob(info),
         }
     }
@@ -265,19 +295,18 @@ impl ImageDestination for SharedDest {
             .take()
             .ok_or_else(|| Error::Other("destination already committed".into()))?;
         inner.commit()?;
-        if let Place::Layout { blobs } = &self.at {
-            let seen = std::mem::take(
-                &mut *self
-                    .seen
-                    .lock()
-                    .map_err(|_| Error::Other("sync blob ledger poisoned".into()))?,
-            );
-            let mut st = self.ledger.lock()?;
-            for d in seen {
-                let file = blobs.join(d.algorithm().name()).join(d.hex());
-                if file.is_file() {
-                    st.files.entry(d).or_insert(file);
-                }
+        let seen = std::mem::take(
+            &mut *self
+                .seen
+                .lock()
+                .map_err(|_| Error::Other("sync blob ledger poisoned".into()))?,
+        );
+        let mut st = self.ledger.lock()?;
+        for d in seen {
+            if let Some(file) = self.at.committed_blob(&d)
+                && file.is_file()
+            {
+                st.files.entry(d).or_insert(file);
             }
         }
         Ok(())

@@ -13,6 +13,7 @@ pub mod reference;
 pub mod tarfile;
 
 use std::io::Read;
+use std::path::Path;
 
 use ferry_reference::Digest;
 
@@ -95,6 +96,12 @@ pub trait ImageDestination: Send + Sync {
     /// Tries to make the blob available without copying it from `from` (a registry
     /// cross-repository mount). `None` when that is not possible.
     fn try_mount_blob(&self, _info: &BlobInfo, _from: &BlobLocation) -> Result<Option<BlobInfo>> {
+        Ok(None)
+    }
+    /// Adopts `file`, a blob this process already wrote and verified in another
+    /// destination, without reading it (a hard link), for destinations that store blobs
+    /// as plain files. `None` when not supported or not possible: the caller copies it.
+    fn try_link_blob(&self, _info: &BlobInfo, _file: &Path) -> Result<Option<BlobInfo>> {
         Ok(None)
     }
     /// Writes one blob. The engine guarantees that `data` returns an error instead of EOF

@@ -183,6 +183,15 @@ impl ImageDestination for DirDestination {
         }
     }
 
+    fn try_link_blob(&self, info: &BlobInfo, file: &Path) -> Result<Option<BlobInfo>> {
+        let target = self.staged(&blob_name(&info.digest))?;
+        if std::fs::hard_link(file, &target).is_err() {
+            return Ok(None);
+        }
+        self.note_digest(&info.digest);
+        self.try_reuse_blob(info)
+    }
+
     fn put_blob(&self, data: &mut dyn Read, info: &PutBlobInfo) -> Result<BlobInfo> {
         let staging = self.staging_path()?;
         let (tmp, digest, size) = fsutil::write_temp_blob(staging, data, info)?;

@@ -28,7 +28,7 @@ const VERSION_FILE: &str = "version";
 const MANIFEST_FILE: &str = "manifest.json";
 
 /// The file name of a blob (also the prefix of instance manifests and signatures).
-fn blob_name(digest: &Digest) -> String {
+pub(crate) fn blob_name(digest: &Digest) -> String {
     match digest.algorithm() {
         Algorithm::Sha256 => digest.hex().to_string(),
         other => format!("{}-{}", other.name(), digest.hex()),
