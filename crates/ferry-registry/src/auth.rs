@@ -50,6 +50,14 @@ impl AuthHeader {
             AuthHeader::Bearer(t) => rb.bearer_auth(t),
         }
     }
+
+    /// [`AuthHeader::apply`] for the async client of streamed uploads.
+    pub fn apply_async(&self, rb: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match self {
+            AuthHeader::Basic { username, password } => rb.basic_auth(username, Some(password)),
+            AuthHeader::Bearer(t) => rb.bearer_auth(t),
+        }
+    }
 }
 
 struct CachedToken {

@@ -16,9 +16,60 @@ use crate::challenge::{self, Challenge};
 use crate::config::{Access, RegistryConfig};
 use crate::error::{ErrorAnswer, Operation, RegistryError, TransportKind, registry_error};
 use crate::retry::{backoff, is_retryable_status, parse_retry_after};
+use crate::stream::Streamer;
 
 /// Largest error body read (c/image's `MaxErrorBodySize`).
-const MAX_ERROR_BODY: u64 = 1 << 20;
+pub(crate) const MAX_ERROR_BODY: u64 = 1 << 20;
+
+/// Applies a [`RegistryConfig`] to a reqwest client builder, blocking or async (the same
+/// methods on two types): user agent, timeouts, TLS trust and client certificate.
+macro_rules! configure {
+    ($builder:expr, $cfg:expr) => {{
+        let cfg: &$crate::config::RegistryConfig = &$cfg;
+        let host = cfg.host.trim();
+        let mut b = $builder
+            .user_agent(cfg.user_agent.clone())
+            .connect_timeout(cfg.connect_timeout)
+            .pool_idle_timeout(std::time::Duration::from_secs(90))
+            .http2_adaptive_window(true)
+            .redirect(reqwest::redirect::Policy::limited(10));
+        let mut failed = None;
+        if cfg.insecure {
+            b = b.tls_danger_accept_invalid_certs(true);
+        } else if !cfg.ca_pems.is_empty() {
+            let mut certs = Vec::new();
+            for pem in &cfg.ca_pems {
+                match reqwest::Certificate::from_pem_bundle(pem) {
+                    Ok(parsed) => certs.extend(parsed),
+                    Err(e) => {
+                        failed = Some($crate::error::RegistryError::Invalid(format!(
+                            "invalid CA certificate for {host}: {e}"
+                        )))
+                    }
+                }
+            }
+            b = b.tls_certs_merge(certs);
+        }
+        if let Some((cert, key)) = &cfg.client_cert {
+            let mut pem = cert.clone();
+            pem.push(b'\n');
+            pem.extend_from_slice(key);
+            match reqwest::Identity::from_pem(&pem) {
+                Ok(id) => b = b.identity(id),
+                Err(e) => {
+                    failed = Some($crate::error::RegistryError::Invalid(format!(
+                        "invalid client certificate or key for {host}: {e}"
+                    )))
+                }
+            }
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(b),
+        }
+    }};
+}
+pub(crate) use configure;
 
 /// A client for one registry host. Cheap to clone (an `Arc`), `Send + Sync`: share it
 /// between threads; connections (HTTP/1.1 keep-alive or one HTTP/2 connection) and auth
@@ -44,6 +95,8 @@ pub(crate) struct Inner {
     /// `https://host/` or `http://host/`, known after the first successful ping.
     base: Mutex<Option<Url>>,
     pub auth: AuthState,
+    /// The async client of streamed uploads, started by the first one.
+    streamer: Mutex<Option<Arc<Streamer>>>,
 }
 
 /// One request as `send` needs it: everything is re-sendable.
@@ -99,37 +152,12 @@ impl Registry {
                 cfg.host
             )));
         }
-        let mut b = Client::builder()
-            .user_agent(cfg.user_agent.clone())
-            .timeout(None::<Duration>)
-            .connect_timeout(cfg.connect_timeout)
-            .pool_idle_timeout(Duration::from_secs(90))
-            .http2_adaptive_window(true)
-            .redirect(reqwest::redirect::Policy::limited(10));
-        if cfg.insecure {
-            b = b.tls_danger_accept_invalid_certs(true);
-        } else if !cfg.ca_pems.is_empty() {
-            let mut certs = Vec::new();
-            for pem in &cfg.ca_pems {
-                let parsed = reqwest::Certificate::from_pem_bundle(pem).map_err(|e| {
-                    RegistryError::Invalid(format!("invalid CA certificate for {host}: {e}"))
-                })?;
-                certs.extend(parsed);
-            }
-            b = b.tls_certs_merge(certs);
-        }
-        if let Some((cert, key)) = &cfg.client_cert {
-            let mut pem = cert.clone();
-            pem.push(b'\n');
-            pem.extend_from_slice(key);
-            let id = reqwest::Identity::from_pem(&pem).map_err(|e| {
-                RegistryError::Invalid(format!("invalid client certificate or key for {host}: {e}"))
+        // Blocking clients have a 30 s total timeout by default; async ones have none.
+        let client = configure!(Client::builder().timeout(None::<Duration>), cfg)?
+            .build()
+            .map_err(|e| {
+                RegistryError::Invalid(format!("creating the HTTP client for {host}: {e}"))
             })?;
-            b = b.identity(id);
-        }
-        let client = b.build().map_err(|e| {
-            RegistryError::Invalid(format!("creating the HTTP client for {host}: {e}"))
-        })?;
         let endpoint_host = if host == "docker.io" {
             "registry-1.docker.io".to_string()
         } else {
@@ -143,6 +171,7 @@ impl Registry {
                 endpoint_host,
                 base: Mutex::new(None),
                 auth,
+                streamer: Mutex::new(None),
             }),
         })
     }
@@ -216,6 +245,17 @@ impl Inner {
         let b = self.ping_now()?;
         *base = Some(b.clone());
         Ok(b)
+    }
+
+    /// The async client of streamed uploads (see [`crate::stream`]).
+    pub(crate) fn streamer(&self) -> Result<Arc<Streamer>, RegistryError> {
+        let mut s = lock(&self.streamer);
+        if let Some(st) = &*s {
+            return Ok(st.clone());
+        }
+        let st = Arc::new(Streamer::start(&self.cfg)?);
+        *s = Some(st.clone());
+        Ok(st)
     }
 
     /// The absolute URL of `path_and_query` (starting with `/v2/`).
@@ -459,15 +499,19 @@ pub(crate) fn retry_after(h: &HeaderMap) -> Option<Duration> {
 /// Reads (a bounded part of) an error answer.
 pub(crate) fn error_answer(resp: Response) -> ErrorAnswer {
     let status = resp.status().as_u16();
-    let challenges = challenges_of(resp.headers());
-    let retry_after = retry_after(resp.headers());
+    let headers = resp.headers().clone();
     let mut body = Vec::new();
     let _ = resp.take(MAX_ERROR_BODY).read_to_end(&mut body);
+    error_answer_of(status, &headers, body)
+}
+
+/// An error answer from its parts.
+pub(crate) fn error_answer_of(status: u16, headers: &HeaderMap, body: Vec<u8>) -> ErrorAnswer {
     ErrorAnswer {
         status,
-        challenges,
+        challenges: challenges_of(headers),
         body,
-        retry_after,
+        retry_after: retry_after(headers),
     }
 }
 
@@ -502,14 +546,17 @@ pub(crate) fn header<'a>(resp: &'a Response, name: &str) -> Option<&'a str> {
 
 /// The `Location` header resolved against the request URL.
 pub(crate) fn location(resp: &Response) -> Result<Url, String> {
-    let l = resp
-        .headers()
+    location_of(resp.headers(), resp.url())
+}
+
+/// The `Location` of an answer to a request for `url`, resolved against it.
+pub(crate) fn location_of(headers: &HeaderMap, url: &Url) -> Result<Url, String> {
+    let l = headers
         .get(LOCATION)
         .ok_or("http: no Location header in response")?
         .to_str()
         .map_err(|e| format!("invalid Location header: {e}"))?;
-    resp.url()
-        .join(l)
+    url.join(l)
         .map_err(|e| format!("invalid Location header {l:?}: {e}"))
 }
 

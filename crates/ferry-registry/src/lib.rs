@@ -61,6 +61,7 @@ pub mod error;
 mod manifest;
 mod names;
 pub mod retry;
+mod stream;
 mod tags;
 mod upload;
 
