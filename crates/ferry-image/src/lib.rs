@@ -21,6 +21,7 @@ mod pargz;
 pub mod sync;
 pub mod transport;
 pub mod types;
+mod writeback;
 
 pub use context::SystemContext;
 pub use error::{Error, Result};

@@ -86,6 +86,26 @@ impl Registry {
     }
 }
 
+impl Registry {
+    /// Whether the registry says `repo` does not exist (`404 NAME_UNKNOWN` to a tag
+    /// list request): then none of its blobs exist either, and a destination can skip
+    /// asking for each. Any other answer (including errors) is `false`: "not known".
+    /// In Distribution, a repository exists once it has a tag.
+    pub fn repo_is_unknown(&self, repo: &str) -> Result<bool, RegistryError> {
+        let path = format!("/v2/{}/tags/list?n=1", names::repo(repo)?);
+        let url = self.inner.url(&path)?;
+        let scopes = self.inner.scopes(repo, Access::Pull, None);
+        let resp = self.inner.send(&Req::new(Method::GET, url, scopes))?;
+        if resp.status().as_u16() != 404 {
+            crate::client::drain(resp);
+            return Ok(false);
+        }
+        let err = http_error(Operation::Tags, "", &error_answer(resp));
+        Ok(matches!(&err, RegistryError::Status { errors, .. }
+            if errors.iter().any(|e| e.code == "NAME_UNKNOWN")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

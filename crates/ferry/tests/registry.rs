@@ -308,6 +308,46 @@ fn same_registry_copy_mounts_blobs() {
     );
 }
 
+/// Pushing to a repository the registry does not know: one tag-list request instead of a
+/// `HEAD` per small blob. Pushing again to it (it now exists): the blobs are looked for,
+/// found, and not uploaded again.
+#[test]
+fn new_repository_skips_blob_lookups() {
+    let Some(reg) = start(Options::default()) else {
+        return;
+    };
+    let env = Env::new();
+    let s = sources(Kind::Oci, env.dir.path());
+    let to = format!("docker://{}/fresh/repo:latest", reg.host());
+    let mark = reg.log_mark();
+    push(&env, &s, Transport::Dir, &to, false);
+    reg.wait_access(mark, &["\"PUT /v2/fresh/repo/manifests/latest"], 1);
+    assert_eq!(
+        reg.access_lines_since(mark, "\"HEAD /v2/fresh/repo/blobs/")
+            .len(),
+        0,
+        "{}",
+        access_log(&reg)
+    );
+    let lists = reg.access_lines_since(mark, "\"GET /v2/fresh/repo/tags/list");
+    assert_eq!(lists.len(), 1, "{}", access_log(&reg));
+    assert!(lists[0].contains("\" 404 "), "{lists:?}");
+
+    let mark = reg.log_mark();
+    push(&env, &s, Transport::Dir, &to, false);
+    // 4 layers and the config, all found.
+    let heads = reg.wait_access(mark, &["\"HEAD /v2/fresh/repo/blobs/"], 5);
+    assert_eq!(heads.len(), 5, "{}", access_log(&reg));
+    assert!(heads.iter().all(|l| l.contains("\" 200 ")), "{heads:#?}");
+    assert_eq!(
+        reg.access_lines_since(mark, "\"POST /v2/fresh/repo/blobs/uploads/")
+            .len(),
+        0,
+        "{}",
+        access_log(&reg)
+    );
+}
+
 /// A blob download cut in the middle resumes with a `Range` request; the pulled image
 /// is exact.
 #[test]

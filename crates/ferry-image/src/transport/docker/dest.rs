@@ -20,7 +20,15 @@ pub struct DockerDestination {
     reg: Registry,
     named: Named,
     props: DestinationProperties,
+    /// The registry says the repository does not exist (asked once, on first need).
+    repo_unknown: std::sync::OnceLock<bool>,
 }
+
+/// Blobs up to this size are not looked for (`HEAD`) in a repository the registry does
+/// not know: it cannot hold them, and uploading such a blob costs about what asking
+/// does. Larger ones are still looked for, so that a re-run after an interrupted push
+/// (blobs uploaded, no tag yet) skips what is already there.
+const SMALL_BLOB: u64 = 1024 * 1024;
 
 impl DockerDestination {
     pub fn open(r: &DockerRef, ctx: &SystemContext) -> Result<DockerDestination> {
@@ -32,6 +40,7 @@ impl DockerDestination {
         Ok(DockerDestination {
             reg,
             named: r.named.clone(),
+            repo_unknown: std::sync::OnceLock::new(),
             props: DestinationProperties {
                 supported_manifest_types: Some(vec![
                     mime::OCI_MANIFEST,
@@ -62,7 +71,12 @@ impl ImageDestination for DockerDestination {
 
     fn try_reuse_blob(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
         let digest = info.digest.to_string();
-        if let Some(h) = self.reg.head_blob(self.repo(), &digest)? {
+        let small = info.size.is_some_and(|s| s <= SMALL_BLOB);
+        let absent = small
+            && *self
+                .repo_unknown
+                .get_or_init(|| self.reg.repo_is_unknown(self.repo()).unwrap_or(false));
+        if !absent && let Some(h) = self.reg.head_blob(self.repo(), &digest)? {
             blobcache::record_location(&digest, self.named.domain(), self.repo());
             return Ok(Some(BlobInfo {
                 digest: info.digest.clone(),

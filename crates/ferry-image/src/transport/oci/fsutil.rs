@@ -38,13 +38,14 @@ pub(crate) fn write_temp_blob(
         Some(d) => format!("blob {d}"),
         None => "blob".to_string(),
     };
-    let mut tmp = tempfile::Builder::new()
+    let tmp = tempfile::Builder::new()
         .prefix(".blob-")
         .tempfile_in(dir)
         .map_err(|e| Error::io(format!("creating a temporary file in {}", dir.display()), e))?;
     let mut digester = info.digest.is_none().then(|| Algorithm::Sha256.digester());
     let mut buf = vec![0u8; COPY_BUFFER];
     let mut size: u64 = 0;
+    let mut out = crate::writeback::Writeback::new(tmp.as_file());
     loop {
         let n = match data.read(&mut buf) {
             Ok(0) => break,
@@ -61,7 +62,7 @@ pub(crate) fn write_temp_blob(
         if let Some(d) = digester.as_mut() {
             d.update(chunk);
         }
-        tmp.write_all(chunk)
+        out.write_all(chunk)
             .map_err(|e| Error::io(format!("writing {what} to {}", tmp.path().display()), e))?;
         size += n as u64;
     }
