@@ -358,6 +358,21 @@ run_one() {
     [ "$status" = ok ] || { tail -n 3 "$lg.err" | sed 's/^/    /' >&2; return 1; }
 }
 
+# The harness's own cost: the same wrapper (date, /usr/bin/time, timeout) around /bin/true,
+# median of 11. It is subtracted from both tools' medians for the ratio ("net"), as
+# hyperfine subtracts its shell-spawn time: it matters for the millisecond operations.
+harness_overhead() {
+    local i t0 t1
+    for i in $(seq 11); do
+        t0="$(date +%s%N)"
+        TMPDIR="$TMPD" /usr/bin/time -f '%e %U %S %M' -o "$WORK/time.out" \
+            timeout -k 10 "$TIMEOUT" /bin/true </dev/null >/dev/null 2>&1 || true
+        t1="$(date +%s%N)"
+        echo $(( t1 - t0 ))
+    done | sort -n | awk '{a[NR] = $1} END {printf "%.4f\n", a[int((NR + 1) / 2)] / 1e9}'
+}
+HARNESS="$(harness_overhead)"
+log "harness overhead (wrapper around /bin/true): $HARNESS s"
 log "ferry: $FERRY ($("$FERRY" --version 2>&1 | head -n1)); skopeo: $(skopeo --version); registries $A (A), $B (B)"
 log "work dir $WORK, $RUNS run(s) per operation and tool"
 START="$(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -406,7 +421,9 @@ EOF
     echo "Images ($SET set): big $(img_line big); debian $(img_line debian), 3 tags; many $(img_line many); multiarch $(img_line multiarch)."
     echo "Medians of $RUNS run(s) per tool$([ "$CLEAN" = 1 ] && echo ", clean runs only (noisy runs repeated, at most $MAX_ATTEMPTS attempts)"). tmp disk = peak minus final size of (destination dir + TMPDIR + /var/tmp); registry storage is not counted. \"0 tmp\" allows $SLACK_MIB MiB."
     echo
-    "$PY" "$HELPERS/summary.py" "$RES" "$OPS_TSV" "$SLACK_MIB"
+    echo "Harness overhead (the same wrapper around /bin/true, median of 11): $(awk -v h="$HARNESS" 'BEGIN {printf "%.1f ms", h * 1000}'); \"ratio\" is (ferry − overhead) / (skopeo − overhead), targets are checked on it; \"raw\" is the plain ratio of medians."
+    echo
+    "$PY" "$HELPERS/summary.py" "$RES" "$OPS_TSV" "$SLACK_MIB" "$HARNESS"
 } > "$WORK/summary.md"
 echo
 cat "$WORK/summary.md"

@@ -2,9 +2,11 @@
 """summary.py - the markdown table of scripts/bench.sh: medians per operation and tool,
 ratio ferry/skopeo, target check, failures with their stderr tails.
 
-Usage: summary.py RESULTS_TSV OPS_TSV SLACK_MIB
+Usage: summary.py RESULTS_TSV OPS_TSV SLACK_MIB [HARNESS_S]
   RESULTS_TSV  raw rows (one per run, see bench.sh for the columns)
   OPS_TSV      op, label, target ratio ("" = none), zero_tmp (1/0), in table order
+  HARNESS_S    the measuring wrapper's own wall time, subtracted from both medians for
+               the ratio that targets are checked on (default 0)
 Prints markdown on stdout.
 """
 import csv
@@ -15,6 +17,8 @@ MiB = 1024 * 1024
 
 
 def fmt_time(s):
+    if s < 0.1:
+        return "%.1f ms" % (s * 1000)
     return "%.3f s" % s if s < 1 else "%.2f s" % s
 
 
@@ -58,12 +62,13 @@ def tool_summary(rows):
 
 def main():
     res, ops_path, slack = sys.argv[1], sys.argv[2], float(sys.argv[3]) * MiB
+    harness = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
     rows = list(csv.DictReader(open(res), delimiter="\t"))
     ops = list(csv.reader(open(ops_path), delimiter="\t"))
     out = [
-        "| operation | ferry median | skopeo median | ratio | target | ferry RSS | skopeo RSS "
+        "| operation | ferry median | skopeo median | ratio | raw | target | ferry RSS | skopeo RSS "
         "| ferry tmp disk | skopeo tmp disk | met? | ferry CPU | skopeo CPU | runs (noisy) |",
-        "|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---|",
     ]
     failures = []
     for op, label, target, zero_tmp in ops:
@@ -75,7 +80,9 @@ def main():
             if s["status"] == "ok":
                 return fn(s[key])
             return s["status"] if first else "—"
-        ratio = f["wall"] / k["wall"] if f["status"] == "ok" and k["status"] == "ok" and k["wall"] > 0 else None
+        both = f["status"] == "ok" and k["status"] == "ok" and k["wall"] > harness
+        raw = f["wall"] / k["wall"] if both else None
+        ratio = max(f["wall"] - harness, 0.0) / (k["wall"] - harness) if both else None
         tgt = ""
         if target:
             tgt = "<= %s" % target + (" and 0 tmp" if zero_tmp == "1" else "")
@@ -100,10 +107,11 @@ def main():
         for name, s in (("f", f), ("s", k)):
             if "runs" in s:
                 runs.append("%s %d (%d)" % (name, s["runs"], s["noisy"]))
-        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+        out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
             label,
             cell(f, "wall", fmt_time, True), cell(k, "wall", fmt_time, True),
             "%.2f" % ratio if ratio is not None else "—",
+            "%.2f" % raw if raw is not None else "—",
             tgt or "—",
             cell(f, "rss", fmt_mib), cell(k, "rss", fmt_mib),
             cell(f, "tmp", fmt_mib), cell(k, "tmp", fmt_mib),
