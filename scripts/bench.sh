@@ -429,3 +429,6 @@ echo
 cat "$WORK/summary.md"
 echo
 log "raw results: $RES; logs: $LOGS"
+# A ferry run that failed (not a missed target) fails the benchmark: CI's smoke run relies on it.
+FERRY_FAILED="$(awk -F'\t' 'NR > 1 && $2 == "ferry" && $5 != "ok"' "$RES" | wc -l)"
+[ "$FERRY_FAILED" = 0 ] || die "$FERRY_FAILED ferry run(s) failed (see the table)"
