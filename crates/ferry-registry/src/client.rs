@@ -375,7 +375,7 @@ impl Inner {
     /// No ping precedes the first request to a registry (containerd does the same): it
     /// goes to the scheme tried first, and a 401 brings the challenges a ping would
     /// have. While the scheme is unconfirmed, a transport error or an answer other than
-    /// 2xx/401 triggers the ping: its error is the one reported (skopeo's "pinging
+    /// 2xx/401 (or a JSON 404) triggers the ping: its error is the one reported (skopeo's "pinging
     /// container registry" texts), and when it finds the other scheme (insecure
     /// registries) the request is sent again there.
     pub fn send(&self, req: &Req) -> Result<Response, RegistryError> {
@@ -395,7 +395,14 @@ impl Inner {
             let result = self.execute(&req.method, &url, &req.headers, body, auth.as_ref(), true);
             if probing {
                 let ok = match &result {
-                    Ok(r) => r.status().is_success() || r.status().as_u16() == 401,
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        // A 404 with a JSON error document (`NAME_UNKNOWN`, …) comes
+                        // from a registry too: no ping needed to tell.
+                        let json = header(r, "content-type")
+                            .is_some_and(|c| c.starts_with("application/json"));
+                        r.status().is_success() || status == 401 || (status == 404 && json)
+                    }
                     Err(_) => false,
                 };
                 if ok {

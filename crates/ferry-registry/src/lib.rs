@@ -23,7 +23,7 @@
 //! - **Endpoint**: no ping before the first request (one round trip less; containerd
 //!   does the same): it goes over https, or plain http first with
 //!   [`RegistryConfig::insecure`] (`--tls-verify=false`, certificates not checked).
-//!   Only when that first answer is a transport error or neither 2xx nor 401 does the
+//!   Only when that first answer is a transport error or neither 2xx, 401 nor a JSON 404 does the
 //!   `GET /v2/` ping run (https, then http when insecure): its error is the one
 //!   reported, as skopeo words it, and a request that went to the wrong scheme is sent
 //!   again on the right one. `docker.io` is contacted at `registry-1.docker.io`.

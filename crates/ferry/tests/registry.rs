@@ -332,6 +332,13 @@ fn new_repository_skips_blob_lookups() {
     let lists = reg.access_lines_since(mark, "\"GET /v2/fresh/repo/tags/list");
     assert_eq!(lists.len(), 1, "{}", access_log(&reg));
     assert!(lists[0].contains("\" 404 "), "{lists:?}");
+    // Its JSON 404 shows a registry answered: no `/v2/` ping either.
+    assert_eq!(
+        reg.access_lines_since(mark, "\"GET /v2/ ").len(),
+        0,
+        "{}",
+        access_log(&reg)
+    );
 
     let mark = reg.log_mark();
     push(&env, &s, Transport::Dir, &to, false);
