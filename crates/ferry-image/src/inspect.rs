@@ -180,15 +180,15 @@ pub fn inspect(
     // The tag list and the config are independent requests: fetch them at once (one
     // round trip instead of two). skopeo reads the config first, so its errors win.
     let (info, tags) = std::thread::scope(|s| {
-        let tags = (!opts.no_tags).then(|| s.spawn(|| src.repo_tags()));
+        let tags = (!opts.no_tags).then(|| s.spawn(|| repo_tags(src)));
         let info = image_info(src, &manifest);
-        let tags = match tags.map(|h| h.join()) {
-            None => Ok(None),
-            Some(Ok(r)) => r,
-            Some(Err(_)) => Err(Error::Other(
-                "listing the repository's tags panicked".into(),
-            )),
-        };
+        let tags = tags.map(|h| {
+            h.join().unwrap_or_else(|_| {
+                Err(Error::Other(
+                    "listing the repository's tags panicked".into(),
+                ))
+            })
+        });
         (info, tags)
     });
     let mut info = info?;
@@ -197,10 +197,52 @@ pub fn inspect(
     if let Some(named) = image.docker_reference() {
         info.name = named.name();
     }
-    if let Some(tags) = tags? {
-        info.repo_tags = tags;
+    if let Some(tags) = tags {
+        // The library does not print: a caller wanting skopeo's warning lists the tags
+        // itself (see `repo_tags`).
+        let _ = info.set_repo_tags(tags?);
     }
     Ok(InspectOutput::Image(Box::new(info)))
+}
+
+/// The repository's tags for `RepoTags`, as skopeo's `inspect` lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RepoTags {
+    Listed(Vec<String>),
+    /// The transport has no tags (`RepoTags` stays `[]`).
+    NotApplicable,
+    /// The registry refuses to list them (`DENIED`, e.g. ECR without
+    /// `ecr:ListImages`, skopeo#726): skopeo warns "Registry disallows tag list
+    /// retrieval; skipping" and goes on with `[]`.
+    Disallowed,
+}
+
+/// Lists the tags of `src`'s repository (skopeo `docker.GetRepositoryTags` plus its
+/// tolerance of a denied listing); other failures carry skopeo's context. Callers that
+/// start it early (the CLI, at the same time as the manifest) pass the result to
+/// [`InspectInfo::set_repo_tags`] and run [`inspect`] with `no_tags`.
+pub fn repo_tags(src: &dyn ImageSource) -> Result<RepoTags> {
+    match src.repo_tags() {
+        Ok(Some(t)) => Ok(RepoTags::Listed(t)),
+        Ok(None) => Ok(RepoTags::NotApplicable),
+        Err(Error::Registry(r)) if r.has_code("DENIED") => Ok(RepoTags::Disallowed),
+        Err(e) => Err(wrap("Error determining repository tags", e)),
+    }
+}
+
+impl InspectInfo {
+    /// Fills `RepoTags` from [`repo_tags`]; returns skopeo's warning when the registry
+    /// disallowed the listing.
+    pub fn set_repo_tags(&mut self, tags: RepoTags) -> Option<&'static str> {
+        match tags {
+            RepoTags::Listed(t) => {
+                self.repo_tags = t;
+                None
+            }
+            RepoTags::NotApplicable => None,
+            RepoTags::Disallowed => Some("Registry disallows tag list retrieval; skipping"),
+        }
+    }
 }
 
 /// Errors of [`resolve_instance`]: source errors keep their type, the rest are messages

@@ -103,6 +103,11 @@ impl RegistryError {
         }
     }
 
+    /// The registry's answer carried this error code (`DENIED`, `NAME_UNKNOWN`, …).
+    pub fn has_code(&self, code: &str) -> bool {
+        matches!(self, RegistryError::Status { errors, .. } if errors.iter().any(|e| e.code == code))
+    }
+
     /// Authentication failed or access was denied.
     pub fn is_unauthorized(&self) -> bool {
         match self {

@@ -101,8 +101,7 @@ impl Registry {
             return Ok(false);
         }
         let err = http_error(Operation::Tags, "", &error_answer(resp));
-        Ok(matches!(&err, RegistryError::Status { errors, .. }
-            if errors.iter().any(|e| e.code == "NAME_UNKNOWN")))
+        Ok(err.has_code("NAME_UNKNOWN"))
     }
 }
 

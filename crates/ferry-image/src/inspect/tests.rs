@@ -278,3 +278,66 @@ fn nested_indexes_are_followed() {
         )
     );
 }
+
+/// A source whose tag listing answers as given.
+struct TagsSource(std::result::Result<Vec<String>, &'static str>);
+
+impl ImageSource for TagsSource {
+    fn manifest(&self, _: Option<&Digest>) -> Result<RawManifest> {
+        Err(Error::Other("no manifest".into()))
+    }
+    fn blob(&self, _: &BlobInfo) -> Result<(BlobReader, Option<u64>)> {
+        Err(Error::Other("no blob".into()))
+    }
+    fn repo_tags(&self) -> Result<Option<Vec<String>>> {
+        match &self.0 {
+            Ok(t) => Ok(Some(t.clone())),
+            Err(code) => Err(Error::Registry(ferry_registry::RegistryError::Status {
+                message: format!("fetching tags list: {code}"),
+                operation: ferry_registry::Operation::Tags,
+                status: 401,
+                errors: vec![ferry_registry::ApiError {
+                    code: code.to_string(),
+                    message: "requested access to the resource is denied".into(),
+                }],
+                retry_after: None,
+            })),
+        }
+    }
+}
+
+/// skopeo's inspect goes on (with a warning) when the registry denies the tag list
+/// (skopeo#726, ECR without ecr:ListImages); other failures stop it, with its context.
+#[test]
+fn denied_tag_listing_is_skipped_with_a_warning() {
+    let listed = repo_tags(&TagsSource(Ok(vec!["a".into()]))).unwrap();
+    assert_eq!(listed, RepoTags::Listed(vec!["a".into()]));
+    let denied = repo_tags(&TagsSource(Err("DENIED"))).unwrap();
+    assert_eq!(denied, RepoTags::Disallowed);
+    let mut info = InspectInfo {
+        name: String::new(),
+        tag: String::new(),
+        digest: Digest::sha256_of(b""),
+        repo_tags: Vec::new(),
+        created: None,
+        docker_version: String::new(),
+        labels: None,
+        architecture: String::new(),
+        os: String::new(),
+        layers: Vec::new(),
+        env: None,
+        artifact_type: String::new(),
+        annotations: None,
+    };
+    assert_eq!(
+        info.set_repo_tags(denied),
+        Some("Registry disallows tag list retrieval; skipping")
+    );
+    assert!(info.repo_tags.is_empty());
+    let e = repo_tags(&TagsSource(Err("UNAUTHORIZED"))).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("Error determining repository tags: fetching tags list"),
+        "{e}"
+    );
+}

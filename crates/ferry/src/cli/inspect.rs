@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Command;
-use ferry_image::inspect::{InspectOptions, InspectOutput};
+use ferry_image::inspect::{self, InspectOptions, InspectOutput};
 use ferry_image::transport::parse_image_name;
 
 use super::flags::{self, ImageOptions, RetryOptions, bool_flag, string_flag};
@@ -73,15 +73,37 @@ pub fn run(inv: &Invocation<'_>) -> Result<()> {
             .open_source(&ctx)
             .with_context(|| format!("Error parsing image name {name:?}"))
     })?;
-    let top = retry::if_necessary(retry_opts, || {
-        src.manifest(None)
-            .context("Error retrieving manifest for image")
+    // The tag list needs only the repository: it is fetched while the manifest and the
+    // config are (skopeo lists it last; its errors still come after theirs).
+    let want_tags = !opts.raw && !opts.config && !opts.no_tags;
+    let (mut out, tags) = std::thread::scope(|s| -> Result<_> {
+        let src = &*src;
+        let tags = want_tags.then(|| {
+            s.spawn(move || retry::if_necessary(retry_opts, || Ok(inspect::repo_tags(src)?)))
+        });
+        let top = retry::if_necessary(retry_opts, || {
+            src.manifest(None)
+                .context("Error retrieving manifest for image")
+        })?;
+        let out = retry::if_necessary(retry_opts, || {
+            let no_tags = InspectOptions {
+                no_tags: true,
+                ..opts
+            };
+            Ok(inspect::inspect(&image, src, &top, &ctx, &no_tags)?)
+        })?;
+        let tags = match tags.map(|h| h.join()) {
+            None => None,
+            Some(Ok(r)) => Some(r?),
+            Some(Err(_)) => bail!("listing the repository's tags panicked"),
+        };
+        Ok((out, tags))
     })?;
-    let out = retry::if_necessary(retry_opts, || {
-        Ok(ferry_image::inspect::inspect(
-            &image, &*src, &top, &ctx, &opts,
-        )?)
-    })?;
+    if let (InspectOutput::Image(info), Some(tags)) = (&mut out, tags)
+        && let Some(w) = info.set_repo_tags(tags)
+    {
+        crate::logging::warn(w);
+    }
     let template = format.filter(|f| !gotemplate::is_json_format(f));
     match (&out, template) {
         (InspectOutput::Image(info), Some(t)) => {
