@@ -6,7 +6,8 @@
 #   WORKDIR        scratch space (default: ${TMPDIR:-/tmp}/ferry-bench); needs ~6 GiB free
 #                  (~50 MiB with --smoke). Images, registry A's storage and the oci-archive
 #                  fixture are cached there: reruns skip building and pushing.
-#   --runs N       runs per operation and tool (default 3; 1 with --smoke)
+#   --runs N       runs per operation and tool (default 3; 1 with --smoke); inspect and
+#                  list-tags (milliseconds each) get 5x as many
 #   --only REGEX   run only the operations whose name matches REGEX (extended regex)
 #   --smoke        tiny images, 1 run: a quick check of the script and of both tools (CI)
 #   --ferry PATH   the ferry binary (default: target/release/ferry)
@@ -383,14 +384,17 @@ for line in "${OP_LINES[@]}"; do
     if [ -n "$ONLY" ] && ! [[ "$name" =~ $ONLY ]]; then continue; fi
     printf '%s\t%s\t%s\t%s\n' "$name" "$label" "$target" "$zero" >> "$OPS_TSV"
     read -r -a args <<< "$argstr"
+    # Millisecond operations vary by a few ms from run to run: 5x the runs for their medians.
+    OP_RUNS="$RUNS"; [[ "$name" =~ ^(inspect|list-tags)$ ]] && OP_RUNS=$((RUNS * 5))
+    if [ "$CLEAN" = 1 ]; then OP_ATTEMPTS=$((OP_RUNS * 3)); else OP_ATTEMPTS="$OP_RUNS"; fi
     failed_ferry=0; failed_skopeo=0; runs_ferry=0; runs_skopeo=0; clean_ferry=0; clean_skopeo=0
-    for run in $(seq "$MAX_ATTEMPTS"); do
+    for run in $(seq "$OP_ATTEMPTS"); do
         if [ $((run % 2)) = 1 ]; then order=(ferry skopeo); else order=(skopeo ferry); fi
         ran=0
         for tool in "${order[@]}"; do
             v="failed_$tool"; [ "${!v}" = 1 ] && continue
-            if [ "$CLEAN" = 1 ]; then c="clean_$tool"; [ "${!c}" -ge "$RUNS" ] && continue
-            else c="runs_$tool"; [ "${!c}" -ge "$RUNS" ] && continue; fi
+            if [ "$CLEAN" = 1 ]; then c="clean_$tool"; [ "${!c}" -ge "$OP_RUNS" ] && continue
+            else c="runs_$tool"; [ "${!c}" -ge "$OP_RUNS" ] && continue; fi
             ran=1
             run_one "$name" "$tool" "$run" "$prep" "$watch" "$check" "${args[@]}" || printf -v "$v" 1
             c="runs_$tool"; printf -v "$c" '%s' $(( ${!c} + 1 ))
@@ -419,7 +423,7 @@ EOF
     echo "Command: \`scripts/bench.sh ${ARGV[*]}\` — $START to $END, $NCPU CPUs ($(lscpu 2>/dev/null | awk -F': +' '/Model name/ {print $2; exit}'))."
     echo "ferry: $("$FERRY" --version 2>&1 | head -n1); $(skopeo --version); Distribution $(/usr/bin/docker-registry --version 2>/dev/null | awk '{print $3}')."
     echo "Images ($SET set): big $(img_line big); debian $(img_line debian), 3 tags; many $(img_line many); multiarch $(img_line multiarch)."
-    echo "Medians of $RUNS run(s) per tool$([ "$CLEAN" = 1 ] && echo ", clean runs only (noisy runs repeated, at most $MAX_ATTEMPTS attempts)"). tmp disk = peak minus final size of (destination dir + TMPDIR + /var/tmp); registry storage is not counted. \"0 tmp\" allows $SLACK_MIB MiB."
+    echo "Medians of $RUNS run(s) per tool (5x for inspect and list-tags)$([ "$CLEAN" = 1 ] && echo ", clean runs only (noisy runs repeated, at most 3x attempts)"). tmp disk = peak minus final size of (destination dir + TMPDIR + /var/tmp); registry storage is not counted. \"0 tmp\" allows $SLACK_MIB MiB."
     echo
     echo "Harness overhead (the same wrapper around /bin/true, median of 11): $(awk -v h="$HARNESS" 'BEGIN {printf "%.1f ms", h * 1000}'); \"ratio\" is (ferry − overhead) / (skopeo − overhead), targets are checked on it; \"raw\" is the plain ratio of medians."
     echo
