@@ -92,7 +92,7 @@ pub(crate) struct Inner {
     pub client: Client,
     /// The host actually contacted (`docker.io` → `registry-1.docker.io`).
     endpoint_host: String,
-    /// `https://host/` or `http://host/`, known after the first successful ping.
+    /// `https://host/` or `http://host/`, known after the first answer (or ping).
     base: Mutex<Option<Url>>,
     pub auth: AuthState,
     /// The async client of streamed uploads, started by the first one.
