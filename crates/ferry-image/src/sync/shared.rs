@@ -201,8 +201,9 @@ impl SharedDest {
         Ok(r)
     }
 
-    /// `dir:`: the blob from another directory of the run, hard-linked into this one.
-    fn reuse_dir(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
+    /// OCI layouts and `dir:`: the blob from another layout or directory of the run,
+    /// hard-linked into this one by the destination.
+    fn reuse_file(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
         if let Some(b) = self.inner()?.try_reuse_blob(info)? {
             self.note(&info.digest);
             return Ok(Some(b));
@@ -210,29 +211,6 @@ impl SharedDest {
         let file = self.ledger.lock()?.files.get(&info.digest).cloned();
         let Some(file) = file else { return Ok(None) };
         let r = self.inner()?.try_link_blob(info, &file)?;
-        if r.is_some() {
-            self.note(&info.digest);
-        }
-        Ok(r)
-    }
-
-    fn reuse_layout(&self, blobs: &std::path::Path, info: &BlobInfo) -> Result<Option<BlobInfo>> {
-        if let Some(b) = self.inner()?.try_reuse_blob(info)? {
-            self.note(&info.digest);
-            return Ok(Some(b));
-        }
-        let file = self.ledger.lock()?.files.get(&info.digest).cloned();
-        let Some(file) = file else { return Ok(None) };
-        let target = blobs
-            .join(info.digest.algorithm().name())
-            .join(info.digest.hex());
-        if let Some(parent) = target.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        if std::fs::hard_link(&file, &target).is_err() && !target.is_file() {
-            return Ok(None);
-        }
-        let r = self.inner()?.try_reuse_blob(info)?;
         if r.is_some() {
             self.note(&info.digest);
         }
@@ -252,8 +230,7 @@ impl ImageDestination for SharedDest {
     fn try_reuse_blob(&self, info: &BlobInfo) -> Result<Option<BlobInfo>> {
         match &self.at {
             Place::Registry { host, repo } => self.reuse_registry(host, repo, info),
-            Place::Layout { blobs } => self.reuse_layout(blobs, info),
-            Place::Dir { .. } => self.reuse_dir(info),
+            Place::Layout { .. } | Place::Dir { .. } => self.reuse_file(info),
             Place::Other => self.inner()?.try_reuse_blob(info),
         }
     }

@@ -161,6 +161,17 @@ impl ImageDestination for OciDestination {
         Ok(staged.and_then(stored))
     }
 
+    fn try_link_blob(&self, info: &BlobInfo, file: &Path) -> Result<Option<BlobInfo>> {
+        let target = blob_path(&self.blob_root, &info.digest);
+        if let Some(parent) = target.parent() {
+            fs_err::create_dir_all(parent)?;
+        }
+        if std::fs::hard_link(file, &target).is_err() && !target.is_file() {
+            return Ok(None);
+        }
+        self.try_reuse_blob(info)
+    }
+
     fn put_blob(&self, data: &mut dyn Read, info: &PutBlobInfo) -> Result<BlobInfo> {
         let (tmp, digest, size) = fsutil::write_temp_blob(self.staging_path()?, data, info)?;
         fsutil::persist(tmp, &self.staged_file(&digest)?)?;
